@@ -1,0 +1,39 @@
+"""pytest-demoseed: realistic, reproducible demo data for pytest suites on SQLAlchemy."""
+
+from __future__ import annotations
+
+from .dataset import Dataset
+from .determinism import derive_seed, seeded_faker, seeded_random
+from .distributions import apportion, choose_parents, progression, spread_times, zipf_weights
+from .progress import STOP, BuildCancelled, JobStatus
+from .registry import get_scenario, register, scenario_names
+from .scenario import Batch, Phase, Scenario, ScenarioError, phase
+from .spec import ScenarioSpec, resolve_spec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STOP",
+    "Batch",
+    "BuildCancelled",
+    "Dataset",
+    "JobStatus",
+    "Phase",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioSpec",
+    "__version__",
+    "apportion",
+    "choose_parents",
+    "derive_seed",
+    "get_scenario",
+    "phase",
+    "progression",
+    "register",
+    "resolve_spec",
+    "scenario_names",
+    "seeded_faker",
+    "seeded_random",
+    "spread_times",
+    "zipf_weights",
+]

@@ -1,0 +1,76 @@
+"""The scenario registry: built-in scenarios, ``register()``, and the entry point group."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import TypeVar
+
+from .scenario import Scenario, ScenarioError
+
+__all__ = ["ENTRY_POINT_GROUP", "all_scenarios", "get_scenario", "register", "scenario_names"]
+
+ENTRY_POINT_GROUP = "pytest_demoseed.scenarios"
+
+_scenarios: dict[str, Scenario] = {}
+_lock = threading.Lock()
+_loaded = False
+
+T = TypeVar("T", Scenario, Callable[[], Scenario])
+
+
+def register(scenario: Scenario, *, replace: bool = False) -> Scenario:
+    """Make ``scenario`` available by name to the plugin, the fixtures and the command line."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"register() takes a Scenario, not {type(scenario).__name__}")
+    with _lock:
+        existing = _scenarios.get(scenario.name)
+        if existing is not None and existing is not scenario and not replace:
+            raise ScenarioError(
+                f"a scenario named {scenario.name!r} is already registered (pass replace=True)"
+            )
+        _scenarios[scenario.name] = scenario
+    return scenario
+
+
+def unregister(name: str) -> None:
+    with _lock:
+        _scenarios.pop(name, None)
+
+
+def _load_builtin_and_entry_points() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from .election import scenarios as _election  # noqa: F401  (registers the built-ins)
+
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        loaded = entry.load()
+        items = loaded() if callable(loaded) and not isinstance(loaded, Scenario) else loaded
+        if isinstance(items, Scenario):
+            items = [items]
+        for item in items or ():
+            if isinstance(item, Scenario) and _scenarios.get(item.name) is not item:
+                register(item)
+
+
+def get_scenario(name: str) -> Scenario:
+    """The scenario called ``name``, or a ScenarioError that lists the known ones."""
+    _load_builtin_and_entry_points()
+    try:
+        return _scenarios[name]
+    except KeyError:
+        known = ", ".join(scenario_names())
+        raise ScenarioError(f"unknown scenario {name!r}; known scenarios: {known}") from None
+
+
+def scenario_names() -> list[str]:
+    _load_builtin_and_entry_points()
+    return sorted(_scenarios)
+
+
+def all_scenarios() -> Iterator[Scenario]:
+    for name in scenario_names():
+        yield _scenarios[name]
