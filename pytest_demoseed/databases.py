@@ -1,0 +1,167 @@
+"""Where each spec's data lives: per-worker databases, snapshots built once, clones per worker.
+
+A run builds each spec once, into a snapshot, under a file lock in a directory the xdist workers
+share; every worker then clones the snapshot into its own database. With ``--demo-reuse`` the
+snapshots live in a cache directory and are reused by later runs while their key matches.
+
+Backends (``backends.py``) know how to name, create, drop, snapshot and clone databases; this
+module holds the flow that is the same for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from filelock import FileLock
+
+from .backends import Backend, backend_for
+from .build import build
+from .dataset import Dataset
+from .engines import make_engine, safe_url
+from .snapshot_key import snapshot_key
+from .spec import ScenarioSpec
+
+__all__ = ["DatabaseProvider", "Provided"]
+
+
+@dataclass(frozen=True)
+class Provided:
+    """A spec's data in this worker's database: its engine and the dataset description."""
+
+    engine: sa.Engine
+    dataset: Dataset
+    url: str
+
+
+class DatabaseProvider:
+    """Gives each distinct spec its own database in this worker, built once per run.
+
+    ``base_url`` names the default spec's database; other specs get siblings named with the
+    spec's short key, and xdist workers add their id: ``<name>_<key>_<worker>``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        default_spec: ScenarioSpec,
+        *,
+        worker: str | None,
+        snapshot_dir: Path,
+        run_id: str,
+        reuse: bool = False,
+        keep: bool = False,
+        metadata_for: Callable[[ScenarioSpec], sa.MetaData] | None = None,
+        on_progress: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
+        self.backend: Backend = backend_for(base_url, run_id=run_id)
+        self.base_url = base_url
+        self.default_spec = default_spec
+        self.worker = worker
+        self.snapshot_dir = snapshot_dir
+        self.reuse = reuse
+        self.keep = keep
+        self.metadata_for = metadata_for or (lambda spec: spec.scenario.metadata)
+        self.on_progress = on_progress
+        self._provided: dict[str, Provided] = {}
+
+    def database_url(self, spec: ScenarioSpec) -> str:
+        suffix = [] if spec.key == self.default_spec.key else [spec.short_key]
+        if self.worker:
+            suffix.append(self.worker)
+        return self.backend.sibling_url(self.base_url, suffix)
+
+    def provided(self) -> list[Provided]:
+        return list(self._provided.values())
+
+    def get(self, spec: ScenarioSpec) -> Provided:
+        found = self._provided.get(spec.key)
+        if found is None:
+            found = self._provide(spec)
+            self._provided[spec.key] = found
+        return found
+
+    def _provide(self, spec: ScenarioSpec) -> Provided:
+        metadata = self.metadata_for(spec)
+        key = snapshot_key(spec, metadata, self.backend.dialect_name, self.backend.identity)
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        target = self.database_url(spec)
+        started = time.perf_counter()
+        with FileLock(str(self.snapshot_dir / f"{key}.lock")):
+            dataset = self._valid_snapshot(key)
+            built = dataset is None
+            if dataset is None:
+                dataset = self._build_snapshot(spec, key, metadata)
+            clone_started = time.perf_counter()
+            self.backend.clone(key, self.snapshot_dir, target)
+        seconds = round(time.perf_counter() - started, 4)
+        dataset = dataset.replace(
+            database=safe_url(target),
+            source="built" if built else "cloned",
+            source_seconds=dataset.build_seconds if built else seconds,
+            extra={"clone_seconds": round(time.perf_counter() - clone_started, 4), "key": key},
+        )
+        return Provided(make_engine(target), dataset, target)
+
+    def _sidecar(self, key: str) -> Path:
+        return self.snapshot_dir / f"{key}.json"
+
+    def _valid_snapshot(self, key: str) -> Dataset | None:
+        """The snapshot's dataset if it is complete and still there, else None (rebuild it)."""
+        sidecar = self._sidecar(key)
+        if not sidecar.exists():
+            return None
+        try:
+            data = json.loads(sidecar.read_text())
+            dataset = Dataset.from_dict(data)
+        except (ValueError, TypeError, KeyError):
+            sidecar.unlink(missing_ok=True)
+            return None
+        if not self.backend.snapshot_exists(key, self.snapshot_dir):
+            sidecar.unlink(missing_ok=True)
+            return None
+        return dataset
+
+    def _build_snapshot(self, spec: ScenarioSpec, key: str, metadata: sa.MetaData) -> Dataset:
+        """Build into a scratch database, then publish it under ``key`` in one atomic step.
+
+        The sidecar (the dataset description) is written last: a snapshot without one was
+        interrupted and is never used.
+        """
+        self._sidecar(key).unlink(missing_ok=True)
+        scratch = self.backend.scratch_url(key, self.snapshot_dir)
+        self.backend.create_database(scratch)
+        try:
+            engine = make_engine(scratch)
+            try:
+                metadata.create_all(engine)
+                spec.scenario.metadata.create_all(engine)
+                dataset = build(engine, spec, on_progress=self.on_progress)
+            finally:
+                engine.dispose()
+            self.backend.publish(scratch, key, self.snapshot_dir)
+        except BaseException:
+            self.backend.drop_database(scratch)
+            raise
+        sidecar = self._sidecar(key)
+        tmp = sidecar.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(dataset.as_dict(), sort_keys=True, indent=1))
+        os.replace(tmp, sidecar)
+        return dataset
+
+    def close(self) -> None:
+        """Dispose engines and drop this worker's databases unless they are to be kept.
+
+        Snapshots are not this worker's to drop: other workers may still clone them. The
+        process that ran the session (controller, or the only one) drops them at the end.
+        """
+        for provided in self._provided.values():
+            provided.engine.dispose()
+            if not self.keep:
+                self.backend.drop_database(provided.url)

@@ -1,0 +1,77 @@
+"""Bind existing factory_boy factories to a test's session, whichever way a project wires them.
+
+Projects bind SQLAlchemy factories in one of three ways: ``_meta.sqlalchemy_session`` set at
+runtime, ``sqlalchemy_session_factory``, or a module global that an overridden ``_create``
+reads. :func:`bound_factories` handles all three for the duration of a test and restores what
+was there. A factory with ``sqlalchemy_session_persistence="commit"`` then commits into the
+test's SAVEPOINT, which the test's rollback undoes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+__all__ = ["bound_factories", "reset_sequences"]
+
+_MISSING = object()
+
+
+def _table_of(factory_cls: Any) -> sa.Table | None:
+    model = getattr(factory_cls._meta, "model", None)
+    table = getattr(model, "__table__", None)
+    return table if isinstance(table, sa.Table) else None
+
+
+def reset_sequences(session: Session, factories: Sequence[Any]) -> None:
+    """Start each factory's sequence past its table's highest integer key.
+
+    Values derived from the sequence (codes, emails, ids) then never collide with rows the
+    scenario wrote: factory_boy's own open request, solved for our users.
+    """
+    for factory_cls in factories:
+        table = _table_of(factory_cls)
+        if table is None:
+            continue
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, sa.Integer):
+            continue
+        highest = session.execute(sa.select(sa.func.max(keys[0]))).scalar() or 0
+        factory_cls.reset_sequence(int(highest), force=True)
+
+
+@contextmanager
+def bound_factories(
+    session: Session,
+    *factories: Any,
+    module_globals: Sequence[tuple[ModuleType, str]] = (),
+    reset: bool = True,
+) -> Iterator[None]:
+    """Bind ``factories`` (and ``module.NAME`` globals) to ``session`` inside the block."""
+    saved: list[tuple[Any, str, Any]] = []
+    try:
+        for factory_cls in factories:
+            meta = factory_cls._meta
+            for attribute, value in (
+                ("sqlalchemy_session", session),
+                ("sqlalchemy_session_factory", None),
+            ):
+                saved.append((meta, attribute, getattr(meta, attribute, _MISSING)))
+                setattr(meta, attribute, value)
+        for module, name in module_globals:
+            saved.append((module, name, getattr(module, name, _MISSING)))
+            setattr(module, name, session)
+        if reset:
+            reset_sequences(session, factories)
+        yield
+    finally:
+        for owner, attribute, value in reversed(saved):
+            if value is _MISSING:
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, value)

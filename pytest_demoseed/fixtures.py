@@ -1,0 +1,198 @@
+"""The fixtures users request: a ready scenario per test, isolated by a rolled-back transaction."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from .databases import DatabaseProvider, Provided
+from .dataset import Dataset
+from .determinism import reseed_factory_boy, seeded_faker
+from .factory_binding import bound_factories
+from .marker import spec_for_item
+from .settings import DemoSettings
+from .state import demo_state
+
+__all__ = [
+    "demo_connection",
+    "demo_dataset",
+    "demo_election",
+    "demo_engine",
+    "demo_factories",
+    "demo_faker",
+    "demo_metadata",
+    "demo_root",
+    "demo_seed",
+    "demo_session",
+    "demo_settings",
+]
+
+
+@pytest.fixture(scope="session")
+def demo_settings(pytestconfig: pytest.Config) -> DemoSettings:
+    """The run's resolved demoseed settings (seed, scenario, database URL, overrides)."""
+    return demo_state(pytestconfig).settings
+
+
+def load_metadata(path: str) -> sa.MetaData:
+    """``package.module:Base.metadata`` -> the MetaData object, or a one-line UsageError."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split(".") if attribute else []:
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise pytest.UsageError(f"demo_metadata = {path}: cannot load it ({exc})") from None
+    if not isinstance(target, sa.MetaData):
+        raise pytest.UsageError(f"demo_metadata = {path} is a {type(target).__name__}, not a MetaData")
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_metadata(demo_settings: DemoSettings) -> sa.MetaData | None:
+    """Extra metadata to create in test databases (ini ``demo_metadata``); override to change it.
+
+    Its tables are created alongside the scenario's own, so a scenario over part of an
+    application still gets the application's whole schema.
+    """
+    if demo_settings.metadata_path:
+        return load_metadata(demo_settings.metadata_path)
+    return None
+
+
+@pytest.fixture(scope="session")
+def _demo_provider(
+    pytestconfig: pytest.Config, demo_metadata: sa.MetaData | None
+) -> Iterator[DatabaseProvider]:
+    state = demo_state(pytestconfig)
+    provider = state.make_provider(demo_metadata)
+    try:
+        yield provider
+    finally:
+        state.record(provider)
+        provider.close()
+
+
+@pytest.fixture()
+def _demo_provided(request: pytest.FixtureRequest, _demo_provider: DatabaseProvider) -> Provided:
+    spec = spec_for_item(request.node, demo_state(request.config).settings)
+    return demo_state(request.config).provide(_demo_provider, spec)
+
+
+@pytest.fixture(scope="session")
+def demo_engine(pytestconfig: pytest.Config, _demo_provider: DatabaseProvider) -> sa.Engine:
+    """The engine of this worker's database holding the run's default scenario."""
+    state = demo_state(pytestconfig)
+    return state.provide(_demo_provider, state.settings.default_spec).engine
+
+
+@pytest.fixture()
+def demo_dataset(_demo_provided: Provided) -> Dataset:
+    """What the test's scenario (its marker's, or the run's) holds: counts, fingerprint, timings."""
+    return _demo_provided.dataset
+
+
+@pytest.fixture()
+def demo_seed(_demo_provided: Provided) -> int:
+    """The root seed of the test's scenario."""
+    return _demo_provided.dataset.seed
+
+
+@pytest.fixture()
+def demo_connection(_demo_provided: Provided) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test, whatever it did."""
+    connection = _demo_provided.engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def demo_session(demo_connection: sa.Connection) -> Iterator[Session]:
+    """A Session joined to the test's transaction: ``commit()`` only releases a SAVEPOINT.
+
+    The test may commit, roll back and nest; the outer transaction is rolled back at the end,
+    so the next test sees the scenario exactly as built.
+    """
+    session = Session(bind=demo_connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture()
+def demo_root(demo_session: Session, _demo_provided: Provided) -> Any:
+    """The scenario's main object (its ``root_model`` row), loaded in ``demo_session``."""
+    dataset = _demo_provided.dataset
+    scenario = spec_for_item_scenario(dataset)
+    if scenario.root_model is None or dataset.root_id is None:
+        pytest.fail(f"scenario {dataset.scenario!r} declares no root model to load", pytrace=False)
+    return demo_session.get(scenario.root_model, dataset.root_id)
+
+
+def spec_for_item_scenario(dataset: Dataset) -> Any:
+    from .registry import get_scenario
+
+    return get_scenario(dataset.scenario)
+
+
+@pytest.fixture()
+def demo_election(demo_root: Any) -> Any:
+    """The scenario's ``Election``, loaded in ``demo_session``: ready, isolated, reproducible."""
+    from .election.models import Election
+
+    if not isinstance(demo_root, Election):
+        pytest.fail(
+            f"demo_election needs an election scenario; this one's root is "
+            f"{type(demo_root).__name__} (use demo_root)",
+            pytrace=False,
+        )
+    return demo_root
+
+
+@pytest.fixture()
+def demo_faker(request: pytest.FixtureRequest, _demo_provided: Provided) -> Faker:
+    """A Faker seeded from the root seed and the test's node id: the same values in any order."""
+    scenario = spec_for_item_scenario(_demo_provided.dataset)
+    return seeded_faker(_demo_provided.dataset.seed, "test", request.node.nodeid, locale=scenario.locale)
+
+
+@dataclass(frozen=True)
+class DemoFactories:
+    """The election factories, bound to the test's session: ``demo_factories.Party.create()``."""
+
+    Election: Any
+    Party: Any
+    Candidate: Any
+    Committee: Any
+    Member: Any
+    Elector: Any
+    Guarantee: Any
+    Attendance: Any
+
+
+@pytest.fixture()
+def demo_factories(
+    request: pytest.FixtureRequest, demo_session: Session, _demo_provided: Provided
+) -> Iterator[DemoFactories]:
+    """The election factories bound to ``demo_session``, reseeded for this test.
+
+    Their sequences start past the scenario's rows, so unique values never collide with them.
+    """
+    from .election.factories import ALL_FACTORIES
+
+    reseed_factory_boy(_demo_provided.dataset.seed, "test", request.node.nodeid)
+    with bound_factories(demo_session, *ALL_FACTORIES.values()):
+        yield DemoFactories(**ALL_FACTORIES)
