@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 __all__ = ["apportion", "choose_parents", "progression", "spread_times", "zipf_weights"]
@@ -70,7 +70,7 @@ def choose_parents(
         shares = weights
     else:
         raise ValueError(f"unknown distribution {distribution!r}; use random, even, weighted or zipf")
-    chosen = [p for p, quota in zip(parents, apportion(shares, k)) for _ in range(quota)]
+    chosen = [p for p, quota in zip(parents, apportion(shares, k), strict=True) for _ in range(quota)]
     rng.shuffle(chosen)
     return chosen
 
@@ -111,7 +111,7 @@ def progression(start: float, end: float, steps: int, curve: str = "linear") -> 
         raise ValueError("steps must be >= 1")
     if steps == 1:
         return [float(end)]
-    shapes = {
+    shapes: dict[str, Callable[[float], float]] = {
         "linear": lambda t: t,
         "ease-in": lambda t: t * t,
         "ease-out": lambda t: 1 - (1 - t) * (1 - t),
