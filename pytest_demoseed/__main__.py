@@ -1,0 +1,5 @@
+"""``python -m pytest_demoseed``: the ``demoseed`` command."""
+
+from .cli import main
+
+main()
