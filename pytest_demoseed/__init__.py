@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .api import Report, clear, database_fingerprint, seed
+from .context import PhaseContext
 from .dataset import Dataset
 from .determinism import derive_seed, seeded_faker, seeded_random
 from .distributions import apportion, choose_parents, progression, spread_times, zipf_weights
+from .factory_binding import bound_factories, factories_in
 from .progress import STOP, BuildCancelled, JobStatus
 from .registry import get_scenario, register, scenario_names
 from .scenario import Batch, Phase, Scenario, ScenarioError, phase
@@ -19,19 +22,26 @@ __all__ = [
     "Dataset",
     "JobStatus",
     "Phase",
+    "PhaseContext",
+    "Report",
     "Scenario",
     "ScenarioError",
     "ScenarioSpec",
     "__version__",
     "apportion",
+    "bound_factories",
     "choose_parents",
+    "clear",
+    "database_fingerprint",
     "derive_seed",
+    "factories_in",
     "get_scenario",
     "phase",
     "progression",
     "register",
     "resolve_spec",
     "scenario_names",
+    "seed",
     "seeded_faker",
     "seeded_random",
     "spread_times",

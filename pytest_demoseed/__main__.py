@@ -1,5 +1,5 @@
-"""``python -m pytest_demoseed``: the ``demoseed`` command."""
+"""``python -m pytest_demoseed``: the ``demoseed`` command, with its exit code."""
 
 from .cli import main
 
-main()
+raise SystemExit(main())

@@ -1,4 +1,8 @@
-"""Per-backend database handling: naming siblings, creating, dropping, snapshotting, cloning."""
+"""Per-backend database handling: naming siblings, creating, dropping, snapshotting, cloning.
+
+SQLite lives here; the servers in ``backend_postgresql.py`` and ``backend_mysql.py`` on top of
+``backend_server.py`` (names, ownership markers, run leases, clean-up of crashed runs).
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,13 @@ class Backend(Protocol):
     def drop_database(self, url: str) -> None: ...
     def publish(self, scratch_url: str, key: str, snapshot_dir: Path) -> None: ...
     def snapshot_exists(self, key: str, snapshot_dir: Path) -> bool: ...
-    def clone(self, key: str, snapshot_dir: Path, target_url: str) -> None: ...
+    def clone(
+        self, key: str, snapshot_dir: Path, target_url: str, fallback_url: str | None = None
+    ) -> str: ...
+    def release_database(self, url: str, keep: bool) -> None: ...
     def drop_snapshots(self, snapshot_dir: Path) -> None: ...
+    def start_run(self, snapshot_dir: Path) -> None: ...
+    def end_run(self) -> None: ...
 
 
 class SQLiteBackend:
@@ -36,8 +45,9 @@ class SQLiteBackend:
     dialect_name = "sqlite"
     identity = "sqlite"
 
-    def __init__(self, run_id: str = "") -> None:
+    def __init__(self, run_id: str = "", *, reuse: bool = False, url: str = "") -> None:
         self.run_id = run_id
+        self.reuse = reuse
 
     @staticmethod
     def _path(url: str) -> Path:
@@ -78,13 +88,29 @@ class SQLiteBackend:
     def snapshot_exists(self, key: str, snapshot_dir: Path) -> bool:
         return self._snapshot_path(key, snapshot_dir).exists()
 
-    def clone(self, key: str, snapshot_dir: Path, target_url: str) -> None:
+    def clone(self, key: str, snapshot_dir: Path, target_url: str, fallback_url: str | None = None) -> str:
+        """A file copy into this worker's file (in its own base temp dir: no other run's)."""
         target = self._path(target_url)
         target.parent.mkdir(parents=True, exist_ok=True)
         self.drop_database(target_url)
         tmp = target.with_name(target.name + f".clone-{os.getpid()}")
         shutil.copyfile(self._snapshot_path(key, snapshot_dir), tmp)
         os.replace(tmp, target)
+        return target_url
+
+    def release_database(self, url: str, keep: bool) -> None:
+        if not keep:
+            self.drop_database(url)
+
+    def start_run(self, snapshot_dir: Path) -> None:
+        """Remove scratch and half-copied files whose process is gone (a crashed run's)."""
+        for path in [*snapshot_dir.glob("*.building-*.sqlite"), *snapshot_dir.glob("*.clone-*")]:
+            pid = path.name.rsplit("-", 1)[-1].split(".")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                path.unlink(missing_ok=True)
+
+    def end_run(self) -> None:
+        return None
 
     def drop_snapshots(self, snapshot_dir: Path) -> None:
         for path in snapshot_dir.glob("*.sqlite"):
@@ -93,12 +119,47 @@ class SQLiteBackend:
             path.unlink(missing_ok=True)
 
 
-def backend_for(url: str, *, run_id: str = "") -> Backend:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def backend_for(url: str, *, run_id: str = "", reuse: bool = False) -> Backend:
     """The backend for ``url``'s dialect, or a ScenarioError naming the supported ones."""
     try:
-        name = make_url(url).get_backend_name()
+        parsed = make_url(url)
+        name = parsed.get_backend_name()
     except Exception:  # noqa: BLE001 - any parse failure is a bad URL for the user
         raise ScenarioError(f"cannot parse database URL {url!r}") from None
     if name == "sqlite":
-        return SQLiteBackend(run_id)
+        return SQLiteBackend(run_id, reuse=reuse, url=url)
+    drivers = {
+        "postgresql": ("psycopg", "postgresql"),
+        "mysql": ("pymysql", "mysql"),
+        "mariadb": ("pymysql", "mysql"),
+    }
+    if name in drivers:
+        driver, extra = drivers[name]
+        if parsed.get_driver_name() != driver:
+            raise ScenarioError(
+                f"{name} needs the {driver} driver: use {name}+{driver}://... "
+                f"(pip install 'pytest-demoseed[{extra}]')"
+            )
+        try:
+            if name == "postgresql":
+                from .backend_postgresql import PostgresBackend
+
+                return PostgresBackend(run_id, reuse=reuse, url=url)
+            from .backend_mysql import MySQLBackend
+
+            return MySQLBackend(run_id, reuse=reuse, url=url)
+        except ImportError:
+            raise ScenarioError(
+                f"{driver} is not installed: pip install 'pytest-demoseed[{extra}]'"
+            ) from None
     raise ScenarioError(f"unsupported database {name!r}: use sqlite, postgresql or mysql/mariadb")

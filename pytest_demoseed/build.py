@@ -7,7 +7,7 @@ call :func:`build`. Any error, or a cancel from the progress callback, rolls the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,8 +18,8 @@ from .dataset import Dataset
 from .determinism import derive_seed, reseed_factory_boy, seeded_faker, seeded_random
 from .fingerprint import Fingerprint
 from .progress import BuildCancelled, JobStatus, ProgressCallback
-from .schema import check_schema
 from .scenario import ScenarioError
+from .schema import check_schema
 from .spec import ScenarioSpec
 from .write import writer_for
 
@@ -75,12 +75,14 @@ def build(
     *,
     on_progress: ProgressCallback | None = None,
     database_label: str = "",
+    prepare: Callable[[sa.Connection], None] | None = None,
 ) -> Dataset:
     """Build ``spec`` into ``engine``'s database in one transaction and describe the result.
 
     Raises ScenarioError for a spec that cannot be built there (a table missing, a phase that
     needs rows there are none of), BuildCancelled when the callback asks to stop; in every
-    failure the database is left as it was.
+    failure the database is left as it was. ``prepare`` runs first inside the same transaction
+    (``seed(create_schema=..., clear=...)`` uses it), so it is rolled back with the build.
     """
     scenario = spec.scenario
     status = JobStatus(tuple(p.name for p in scenario.phases), on_progress)
@@ -90,46 +92,47 @@ def build(
     shared: dict[str, Any] = {}
     current: str | None = None
     try:
-        with engine.connect() as conn:
-            with _build_pragmas(conn), conn.begin():
-                check_schema(conn, scenario.metadata)
-                status.start()
-                ids = IdAllocator(conn, scenario.metadata)
-                writer = writer_for(conn, scenario.metadata)
-                for item in scenario.phases:
-                    current = item.name
-                    settings = spec.phase_settings(item.name)
-                    seed = phase_seed(spec, item.name)
-                    ctx = PhaseContext(
-                        conn=conn,
-                        phase=item.name,
-                        settings=settings,
-                        seed=seed,
-                        rng=seeded_random(seed),
-                        faker=seeded_faker(seed, locale=scenario.locale),
-                        clock=scenario.clock,
-                        metadata=scenario.metadata,
-                        shared=shared,
-                        ids=ids,
-                        _progress=status.update,
-                    )
-                    status.enter(item.name)
-                    phase_start = time.perf_counter()
-                    if not settings.get("enabled", True):
-                        if item.load_existing is not None:
-                            item.load_existing(ctx)
-                        phase_seconds[item.name] = 0.0
-                        continue
-                    reseed_factory_boy(seed)
-                    rows = 0
-                    for batch in item.generate(ctx):
-                        writer.write(batch)
-                        fingerprint.add_rows(batch.table, batch.columns, batch.rows)
-                        rows += len(batch.rows)
-                        status.update(item.name, {"rows": rows})
-                    phase_seconds[item.name] = round(time.perf_counter() - phase_start, 4)
-                current = None
-                move_sequences(conn, scenario.metadata)
+        with engine.connect() as conn, _build_pragmas(conn), conn.begin():
+            if prepare is not None:
+                prepare(conn)
+            check_schema(conn, scenario.metadata)
+            status.start()
+            ids = IdAllocator(conn, scenario.metadata)
+            writer = writer_for(conn, scenario.metadata)
+            for item in scenario.phases:
+                current = item.name
+                settings = spec.phase_settings(item.name)
+                seed = phase_seed(spec, item.name)
+                ctx = PhaseContext(
+                    conn=conn,
+                    phase=item.name,
+                    settings=settings,
+                    seed=seed,
+                    rng=seeded_random(seed),
+                    faker=seeded_faker(seed, locale=scenario.locale),
+                    clock=scenario.clock,
+                    metadata=scenario.metadata,
+                    shared=shared,
+                    ids=ids,
+                    _progress=status.update,
+                )
+                status.enter(item.name)
+                phase_start = time.perf_counter()
+                if not settings.get("enabled", True):
+                    if item.load_existing is not None:
+                        item.load_existing(ctx)
+                    phase_seconds[item.name] = 0.0
+                    continue
+                reseed_factory_boy(seed)
+                rows = 0
+                for batch in item.generate(ctx):
+                    writer.write(batch)
+                    fingerprint.add_rows(batch.table, batch.columns, batch.rows)
+                    rows += len(batch.rows)
+                    status.update(item.name, {"rows": rows})
+                phase_seconds[item.name] = round(time.perf_counter() - phase_start, 4)
+            current = None
+            move_sequences(conn, scenario.metadata)
     except BuildCancelled:
         status.cancel()
         raise

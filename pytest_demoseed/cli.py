@@ -1,83 +1,254 @@
-"""The ``demoseed`` command: list scenarios and seed a database outside tests.
+"""The ``demoseed`` command: list scenarios, and seed, clear or fingerprint a database outside tests.
 
-click parses arguments (subcommands, env defaults, usage errors with exit code 2) so we do not
-hand-roll a parser. Errors a user can fix are one line on stderr and a non-zero exit.
+Built on click and rich rather than argparse and hand-drawn bars. click gives subcommands,
+options read from environment variables (``DEMOSEED_DATABASE_URL``), typed and range-checked
+values, and generated help, and it is already how pytest-adjacent tools (pip-tools, Flask, black)
+shape a CLI. rich draws live per-phase bars that degrade to a plain final table when output is not
+a terminal. Both are mature, typed and widely installed; neither pulls in much else.
+
+Every user error is one line on stderr, ``demoseed: error: ...``, exit 2 for bad input (checked
+before any connection is opened) and 1 for a database that cannot be used; nothing is written
+then. Internal bugs keep their traceback.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 import sqlalchemy as sa
 
-from .build import build
-from .engines import make_engine, safe_url
-from .registry import all_scenarios
-from .scenario import ScenarioError
-from .spec import parse_assignment, resolve_spec
+from . import __version__
+from .api import DatabaseUrlError, Report, clear, database_fingerprint, resolve, seed
+from .build import describe_counts
+from .progress import BuildCancelled
+from .registry import all_scenarios, get_scenario
+from .reporters import MODES, choose
+from .scenario import Scenario, ScenarioError
+
+__all__ = ["cli", "main"]
+
+ENV_URL = "DEMOSEED_DATABASE_URL"
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
-def _overrides(assignments: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    merged: dict[str, dict[str, str]] = {}
-    for text in assignments:
-        phase_name, key, value = parse_assignment(text)
-        merged.setdefault(phase_name, {})[key] = value
-    return merged
+class RuntimeFailure(click.ClickException):
+    """The input was fine but the database could not be used (exit 1)."""
+
+    exit_code = EXIT_RUNTIME
 
 
-@click.group()
-def main() -> None:
-    """Seed databases with pytest-demoseed scenarios."""
+class Interrupted(RuntimeFailure):
+    """Ctrl-C during a build: it was rolled back (exit 130, as shells report SIGINT)."""
+
+    exit_code = EXIT_INTERRUPTED
 
 
-@main.command("list")
-def list_scenarios() -> None:
-    """Every scenario, its description and its phase defaults."""
-    for scenario in all_scenarios():
-        click.echo(f"{scenario.name}: {scenario.description}")
-        for name, values in scenario.defaults().items():
-            click.echo(f"    {name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+def _usage(message: str) -> NoReturn:
+    raise click.UsageError(message)
 
 
-@main.command()
-@click.option("--db-url", envvar="DEMOSEED_DATABASE_URL", required=True, help="SQLAlchemy URL")
-@click.option("--scenario", default="baseline", show_default=True)
-@click.option("--seed", "root_seed", type=click.IntRange(min=0), default=42, show_default=True)
-@click.option("--set", "assignments", multiple=True, metavar="PHASE.KEY=VALUE")
-@click.option("--create-schema", is_flag=True, help="create missing tables first")
-@click.option("--clear", is_flag=True, help="delete the scenario's tables' rows first (same transaction as nothing else)")
-def seed(
-    db_url: str, scenario: str, root_seed: int, assignments: tuple[str, ...], create_schema: bool, clear: bool
-) -> None:
-    """Build SCENARIO into the database in one transaction and print what was made."""
+def _runtime(message: str) -> NoReturn:
+    raise RuntimeFailure(message)
+
+
+def _db_url(value: str | None) -> str:
+    if not value:
+        _usage(f"missing --db-url (or set {ENV_URL})")
+    return value
+
+
+def _scenario(name: str) -> Scenario:
     try:
-        fresh = clear
-        spec = resolve_spec(scenario, root_seed, _overrides(assignments), fresh_database=fresh)
-        engine = make_engine(db_url)
-        metadata = spec.scenario.metadata
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        if create_schema:
-            metadata.create_all(engine)
-        if clear:
-            with engine.begin() as conn:
-                tables = set(sa.inspect(conn).get_table_names())
-                for table in reversed(metadata.sorted_tables):
-                    if table.name in tables:
-                        conn.execute(table.delete())
-        dataset = build(engine, spec, database_label=safe_url(db_url))
+        return get_scenario(name)
     except ScenarioError as exc:
-        click.echo(f"demoseed: error: {exc}", err=True)
-        sys.exit(2)
+        _usage(str(exc))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _run(action: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the API and turn the errors a user can cause into one line and an exit code."""
+    try:
+        return action(*args, **kwargs)
+    except DatabaseUrlError as exc:
+        _usage(str(exc))
+    except ScenarioError as exc:
+        _runtime(str(exc))
+    except BuildCancelled:
+        _runtime("cancelled; nothing was written")
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; nothing was written") from None
     except sa.exc.SQLAlchemyError as exc:
-        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        click.echo(f"demoseed: error: database {safe_url(db_url)}: {first}", err=True)
-        sys.exit(1)
-    click.echo(f"{dataset.scenario} seed={dataset.seed} into {dataset.database}")
-    click.echo("rows: " + ", ".join(f"{t} {n:,}" for t, n in dataset.counts.items()))
-    click.echo(f"built in {dataset.build_seconds:.3f}s, fingerprint {dataset.fingerprint}")
+        _runtime(f"database error ({type(exc).__name__}): {_first_line(exc)}; nothing was written")
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+db_url_option = click.option(
+    "--db-url",
+    envvar=ENV_URL,
+    metavar="URL",
+    help=f"SQLAlchemy database URL, e.g. sqlite:///demo.db (default: ${ENV_URL}).",
+)
+scenario_option = click.option(
+    "--scenario", required=True, metavar="NAME", help="Scenario name (see `demoseed list`)."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="demoseed")
+def cli() -> None:
+    """Seed databases with pytest-demoseed scenarios: the same data your tests see."""
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(f"{item:g}" if isinstance(item, float) else str(item) for item in value)
+    return str(value)
+
+
+@cli.command("list")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+def list_command(names: tuple[str, ...]) -> None:
+    """List scenarios with their phases' settings and defaults (with NAMEs: also each setting's help)."""
+    chosen = [_scenario(name) for name in names] if names else list(all_scenarios())
+    for scenario in chosen:
+        click.echo(f"{scenario.name}: {scenario.description}")
+        defaults = scenario.defaults()
+        for item in scenario.phases:
+            values = defaults[item.name]
+            if not names:
+                shown = " ".join(f"{key}={_format_value(value)}" for key, value in values.items())
+                click.echo(f"  {item.name}: {shown}")
+                continue
+            click.echo(f"  {item.name}: {item.description}")
+            for key, setting in item.all_settings().items():
+                kind = f" ({setting.kind})" if setting.kind else ""
+                click.echo(f"    {item.name}.{key}={_format_value(values[key])}{kind}  {setting.help}")
+        if names:
+            click.echo("")
+
+
+def _check_seed(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value < 0:
+        raise click.BadParameter(f"{value} is negative; a seed is an integer >= 0")
+    return value
+
+
+def _summary(report: Report) -> str:
+    lines = [
+        f"seeded {report.scenario} seed={report.seed} into {report.database}"
+        + (" (cleared first)" if report.cleared else ""),
+        f"  {report.total_rows:,} rows in {report.seconds:.3f}s "
+        f"({report.rows_per_second:,.0f} rows/s): {describe_counts(report.counts)}",
+        "  phases: " + ", ".join(f"{name} {secs:.3f}s" for name, secs in report.phase_seconds.items()),
+        f"  fingerprint {report.fingerprint}",
+    ]
+    return "\n".join(lines)
+
+
+@cli.command("seed")
+@db_url_option
+@click.option("--scenario", default="baseline", show_default=True, metavar="NAME",
+              help="Scenario name (see `demoseed list`).")
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True, callback=_check_seed,
+              help="Root seed (>= 0): the same seed makes the same data.")
+@click.option("--set", "assignments", multiple=True, metavar="PHASE.KEY=VALUE",
+              help="Override a phase setting; repeatable (e.g. --set attendance.rate=0.5).")
+@click.option("--create-schema", is_flag=True, help="Create missing tables (in the same transaction).")
+@click.option("--clear", "clear_first", is_flag=True,
+              help="Delete the scenario's rows first (in the same transaction).")
+@click.option("--progress", type=click.Choice(MODES), default="auto", show_default=True,
+              help="auto: bars on a terminal, JSON lines otherwise.")
+def seed_command(
+    db_url: str | None,
+    scenario: str,
+    seed_value: int,
+    assignments: tuple[str, ...],
+    create_schema: bool,
+    clear_first: bool,
+    progress: str,
+) -> None:
+    """Build a scenario into a database in one transaction; on any error nothing is written."""
+    url = _db_url(db_url)
+    try:
+        resolve(scenario, seed=seed_value, settings=list(assignments), fresh_database=clear_first)
+    except ScenarioError as exc:
+        _usage(str(exc))
+    out = sys.stdout
+    with choose(progress, out) as reporter:
+        report: Report = _run(
+            seed,
+            url,
+            scenario,
+            seed=seed_value,
+            settings=list(assignments),
+            on_progress=reporter,
+            create_schema=create_schema,
+            clear=clear_first,
+        )
+    if progress == "json" or (progress == "auto" and not out.isatty()):
+        click.echo(json.dumps({"report": report.as_dict()}, default=str, separators=(",", ":")))
+    else:
+        click.echo(_summary(report))
+
+
+@cli.command("clear")
+@db_url_option
+@scenario_option
+def clear_command(db_url: str | None, scenario: str) -> None:
+    """Delete every row of the scenario's tables, children first, in one transaction."""
+    url = _db_url(db_url)
+    _scenario(scenario)
+    deleted: dict[str, int] = _run(clear, url, scenario)
+    total = sum(count for count in deleted.values() if count > 0)
+    click.echo(f"cleared {total:,} rows of scenario {scenario}: {describe_counts(deleted) or 'none'}")
+
+
+@cli.command("fingerprint")
+@db_url_option
+@scenario_option
+def fingerprint_command(db_url: str | None, scenario: str) -> None:
+    """Print the fingerprint of the scenario's tables: equal data, equal fingerprint."""
+    url = _db_url(db_url)
+    _scenario(scenario)
+    click.echo(_run(database_fingerprint, url, scenario))
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    text = " ".join(message.split())  # one line, whatever the message held
+    click.echo(f"demoseed: error: {text}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code (the console script passes it to ``sys.exit``)."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="demoseed",
+                          standalone_mode=False)
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        return exc.exit_code
+    except click.Abort:
+        _error("interrupted; nothing was written")
+        return EXIT_INTERRUPTED
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    sys.exit(main())

@@ -5,7 +5,27 @@ share; every worker then clones the snapshot into its own database. With ``--dem
 snapshots live in a cache directory and are reused by later runs while their key matches.
 
 Backends (``backends.py``) know how to name, create, drop, snapshot and clone databases; this
-module holds the flow that is the same for all of them.
+module holds the flow that is the same for all of them. The sidecar ``<key>.json`` (the Dataset
+and the run that built it) is written last: a snapshot without one is never trusted, and with
+``--demo-rebuild`` only a snapshot this very run built counts, so each spec is rebuilt once per
+run, not once per worker.
+
+Names on a server (``--demo-db-url .../app``):
+
+- ``app`` (no xdist) / ``app_gw0`` (xdist worker) / ``app_<shortkey>[_gw0]`` (a marker's other
+  spec): the test databases, created when first needed, dropped at the end (``--demo-keep``
+  marks them ``kept``; the next run that needs the name replaces them).
+- If another pytest run that is still alive holds ``app_gw0`` (two runs sharing a base name),
+  this run uses ``app_<run id>_gw0`` instead, and the summary shows it: runs never touch each
+  other's databases, and a lone run keeps the predictable name.
+- ``demoseed_s_<scope>_<key hash>``: a snapshot (a PostgreSQL template / a MariaDB database);
+  scope is the run (dropped at the end) or, with ``--demo-reuse``, the cache dir on this host.
+- ``demoseed_b_<run id>_<hash>`` (PostgreSQL scratch build), ``demoseed_w_<run id>_<hash>``
+  (a clone before its rename), ``demoseed_p_...`` (MariaDB privilege probe).
+
+Each carries a marker comment with its role, run id, host, pid and time (``backend_server.py``);
+the run holds a lease lock on the server while it lives. At session start the controller drops
+every marked database of a run whose lease is gone: nothing of a live run, nothing unmarked.
 """
 
 from __future__ import annotations
@@ -13,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +46,7 @@ from .backends import Backend, backend_for
 from .build import build
 from .dataset import Dataset
 from .engines import make_engine, safe_url
+from .scenario import ScenarioError
 from .snapshot_key import snapshot_key
 from .spec import ScenarioSpec
 
@@ -56,11 +78,14 @@ class DatabaseProvider:
         snapshot_dir: Path,
         run_id: str,
         reuse: bool = False,
+        rebuild: bool = False,
         keep: bool = False,
         metadata_for: Callable[[ScenarioSpec], sa.MetaData] | None = None,
         on_progress: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
-        self.backend: Backend = backend_for(base_url, run_id=run_id)
+        self.backend: Backend = backend_for(base_url, run_id=run_id, reuse=reuse)
+        self.run_id = run_id
+        self.rebuild = rebuild
         self.base_url = base_url
         self.default_spec = default_spec
         self.worker = worker
@@ -71,11 +96,22 @@ class DatabaseProvider:
         self.on_progress = on_progress
         self._provided: dict[str, Provided] = {}
 
-    def database_url(self, spec: ScenarioSpec) -> str:
+    def _suffix(self, spec: ScenarioSpec) -> list[str]:
         suffix = [] if spec.key == self.default_spec.key else [spec.short_key]
         if self.worker:
             suffix.append(self.worker)
-        return self.backend.sibling_url(self.base_url, suffix)
+        return suffix
+
+    def database_url(self, spec: ScenarioSpec) -> str:
+        """``<name>[_<shortkey>][_<worker>]``: what this worker's database is called."""
+        return self.backend.sibling_url(self.base_url, self._suffix(spec))
+
+    def fallback_url(self, spec: ScenarioSpec) -> str | None:
+        """``<name>_<run id>[...]``: used when another live run holds ``database_url``."""
+        try:
+            return self.backend.sibling_url(self.base_url, [self.run_id, *self._suffix(spec)])
+        except ScenarioError:
+            return None
 
     def provided(self) -> list[Provided]:
         return list(self._provided.values())
@@ -91,21 +127,30 @@ class DatabaseProvider:
         metadata = self.metadata_for(spec)
         key = snapshot_key(spec, metadata, self.backend.dialect_name, self.backend.identity)
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-        target = self.database_url(spec)
-        started = time.perf_counter()
+        target, fallback = self.database_url(spec), self.fallback_url(spec)
+        waited = time.perf_counter()
         with FileLock(str(self.snapshot_dir / f"{key}.lock")):
+            wait_seconds = time.perf_counter() - waited
             dataset = self._valid_snapshot(key)
             built = dataset is None
+            build_seconds = 0.0
             if dataset is None:
+                build_started = time.perf_counter()
                 dataset = self._build_snapshot(spec, key, metadata)
+                build_seconds = round(time.perf_counter() - build_started, 4)
             clone_started = time.perf_counter()
-            self.backend.clone(key, self.snapshot_dir, target)
-        seconds = round(time.perf_counter() - started, 4)
+            target = self.backend.clone(key, self.snapshot_dir, target, fallback)
+            clone_seconds = round(time.perf_counter() - clone_started, 4)
         dataset = dataset.replace(
             database=safe_url(target),
             source="built" if built else "cloned",
-            source_seconds=dataset.build_seconds if built else seconds,
-            extra={"clone_seconds": round(time.perf_counter() - clone_started, 4), "key": key},
+            source_seconds=build_seconds if built else clone_seconds,
+            extra={
+                "snapshot_build_seconds": build_seconds,
+                "clone_seconds": clone_seconds,
+                "wait_seconds": round(wait_seconds, 4),
+                "key": key,
+            },
         )
         return Provided(make_engine(target), dataset, target)
 
@@ -119,9 +164,12 @@ class DatabaseProvider:
             return None
         try:
             data = json.loads(sidecar.read_text())
-            dataset = Dataset.from_dict(data)
+            dataset = Dataset.from_dict(data["dataset"])
+            built_by = data["run"]
         except (ValueError, TypeError, KeyError):
             sidecar.unlink(missing_ok=True)
+            return None
+        if self.rebuild and built_by != self.run_id:
             return None
         if not self.backend.snapshot_exists(key, self.snapshot_dir):
             sidecar.unlink(missing_ok=True)
@@ -151,17 +199,24 @@ class DatabaseProvider:
             raise
         sidecar = self._sidecar(key)
         tmp = sidecar.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(dataset.as_dict(), sort_keys=True, indent=1))
+        tmp.write_text(json.dumps({"dataset": dataset.as_dict(), "run": self.run_id, "key": key}, indent=1))
         os.replace(tmp, sidecar)
         return dataset
 
-    def close(self) -> None:
+    def close(self) -> list[str]:
         """Dispose engines and drop this worker's databases unless they are to be kept.
 
         Snapshots are not this worker's to drop: other workers may still clone them. The
         process that ran the session (controller, or the only one) drops them at the end.
+        Returns one line per database that could not be dropped (reported, not raised).
         """
+        problems = []
         for provided in self._provided.values():
             provided.engine.dispose()
-            if not self.keep:
-                self.backend.drop_database(provided.url)
+            try:
+                self.backend.release_database(provided.url, self.keep)
+            except ScenarioError as exc:
+                problems.append(f"demoseed: could not drop {safe_url(provided.url)}: {exc}")
+        for problem in problems:
+            warnings.warn(problem, RuntimeWarning, stacklevel=2)
+        return problems

@@ -82,4 +82,4 @@ def reseed_factory_boy(root: int, *labels: Any) -> None:
     fuzzy attributes; phases and tests that use factories reseed it right before they run,
     so whatever reseeded it earlier (pytest-randomly, another test) has no effect.
     """
-    factory.random.reseed_random(derive_seed(root, *labels))  # type: ignore[no-untyped-call]
+    factory.random.reseed_random(derive_seed(root, *labels))

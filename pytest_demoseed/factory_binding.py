@@ -4,7 +4,8 @@ Projects bind SQLAlchemy factories in one of three ways: ``_meta.sqlalchemy_sess
 runtime, ``sqlalchemy_session_factory``, or a module global that an overridden ``_create``
 reads. :func:`bound_factories` handles all three for the duration of a test and restores what
 was there. A factory with ``sqlalchemy_session_persistence="commit"`` then commits into the
-test's SAVEPOINT, which the test's rollback undoes.
+test's SAVEPOINT, which the test's rollback undoes. Pass factory classes, or modules to bind
+every concrete factory they define.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-__all__ = ["bound_factories", "reset_sequences"]
+__all__ = ["bound_factories", "factories_in", "reset_sequences"]
 
 _MISSING = object()
 
@@ -45,6 +47,26 @@ def reset_sequences(session: Session, factories: Sequence[Any]) -> None:
         factory_cls.reset_sequence(int(highest), force=True)
 
 
+def factories_in(module: ModuleType) -> list[Any]:
+    """The concrete SQLAlchemy factories ``module`` defines, in definition order."""
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, SQLAlchemyModelFactory)
+        and value.__module__ == module.__name__
+        and not cast(Any, value)._meta.abstract
+    ]
+
+
+def _stand_in(original: Any, session: Session) -> Any:
+    """What replaces a module global: the session, or for a session factory (``sessionmaker``,
+    ``scoped_session``, a function) a ``scoped_session`` whose every call returns the session."""
+    if original is _MISSING or original is None or isinstance(original, Session) or not callable(original):
+        return session
+    return scoped_session(cast("sessionmaker[Session]", lambda: session))
+
+
 @contextmanager
 def bound_factories(
     session: Session,
@@ -52,7 +74,13 @@ def bound_factories(
     module_globals: Sequence[tuple[ModuleType, str]] = (),
     reset: bool = True,
 ) -> Iterator[None]:
-    """Bind ``factories`` (and ``module.NAME`` globals) to ``session`` inside the block."""
+    """Bind ``factories`` (classes, or modules of them) and ``module.NAME`` globals to ``session``
+    inside the block; sequences start past the rows already there unless ``reset=False``."""
+    factories = tuple(
+        found
+        for item in factories
+        for found in (factories_in(item) if isinstance(item, ModuleType) else [item])
+    )
     saved: list[tuple[Any, str, Any]] = []
     try:
         for factory_cls in factories:
@@ -64,8 +92,9 @@ def bound_factories(
                 saved.append((meta, attribute, getattr(meta, attribute, _MISSING)))
                 setattr(meta, attribute, value)
         for module, name in module_globals:
-            saved.append((module, name, getattr(module, name, _MISSING)))
-            setattr(module, name, session)
+            original = getattr(module, name, _MISSING)
+            saved.append((module, name, original))
+            setattr(module, name, _stand_in(original, session))
         if reset:
             reset_sequences(session, factories)
         yield

@@ -60,11 +60,10 @@ class Fingerprint:
         identity = order == list(range(len(order)))
         for row in rows:
             if identity:
-                text = "\x1f".join([conv(v) for conv, v in zip(converters, row)])
+                text = "\x1f".join([conv(v) for conv, v in zip(converters, row, strict=True)])
             else:
-                text = "\x1f".join(
-                    [conv(None if pos is None else row[pos]) for conv, pos in zip(converters, order)]
-                )
+                pairs = zip(converters, order, strict=True)
+                text = "\x1f".join([conv(None if pos is None else row[pos]) for conv, pos in pairs])
             total += int.from_bytes(blake(text.encode(), digest_size=16).digest(), "big")
             count += 1
         self._sums[table_name] = total % _MOD

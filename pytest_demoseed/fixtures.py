@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from .settings import DemoSettings
 from .state import demo_state
 
 __all__ = [
+    "demo_bind_factories",
     "demo_connection",
     "demo_dataset",
     "demo_election",
@@ -196,3 +199,29 @@ def demo_factories(
     reseed_factory_boy(_demo_provided.dataset.seed, "test", request.node.nodeid)
     with bound_factories(demo_session, *ALL_FACTORIES.values()):
         yield DemoFactories(**ALL_FACTORIES)
+
+
+BindFactories = Callable[..., None]
+
+
+@pytest.fixture()
+def demo_bind_factories(
+    request: pytest.FixtureRequest, demo_session: Session, _demo_provided: Provided
+) -> Iterator[BindFactories]:
+    """Bind your own factories to ``demo_session`` for this test: ``demo_bind_factories(f1, f2)``.
+
+    Takes factory classes or modules (every concrete factory they define), and
+    ``module_globals=[(module, "NAME")]`` for factories whose ``_create`` reads a module's
+    session global. Works with ``sqlalchemy_session_persistence="commit"``: commits only release
+    the test's SAVEPOINT. Bindings are undone after the test; factory_boy is reseeded per test.
+    """
+    reseed_factory_boy(_demo_provided.dataset.seed, "test", request.node.nodeid)
+    with ExitStack() as stack:
+
+        def bind(
+            *factories: type | ModuleType,
+            module_globals: Sequence[tuple[ModuleType, str]] = (),
+        ) -> None:
+            stack.enter_context(bound_factories(demo_session, *factories, module_globals=module_globals))
+
+        yield bind

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from . import hookspecs
 from .backends import backend_for
+from .determinism import reseed_factory_boy
 from .engines import safe_url
 from .fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
 from .fixtures import _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
@@ -26,6 +31,7 @@ DEMO_FIXTURES = frozenset(
         "demo_election",
         "demo_root",
         "demo_factories",
+        "demo_bind_factories",
         "demo_faker",
         "demo_seed",
     }
@@ -150,6 +156,21 @@ def _register_hook_scenarios(config: pytest.Config) -> None:
             register(scenario, replace=True)
 
 
+def _check_sqlite_location(url: str) -> None:
+    """A SQLite file that could never be created (a parent is a file, a directory is read-only)
+    is a usage error now, before anything is written, not a failure in every test."""
+    database = Path(make_url(url).database or "")
+    if database.is_dir():
+        raise ScenarioError(f"cannot use {str(database)!r} as a SQLite file: it is a directory")
+    probe = database.absolute().parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(probe)!r} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(probe)!r} is not writable")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     _register_hook_scenarios(config)
@@ -158,12 +179,30 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             backend = backend_for(settings.db_url)
             backend.sibling_url(settings.db_url, [])
+            if backend.dialect_name == "sqlite":
+                _check_sqlite_location(settings.db_url)
             check = getattr(backend, "check_reachable", None)
             if check is not None and getattr(config, "workerinput", None) is None:
                 check(settings.db_url)
         except ScenarioError as exc:
             raise pytest.UsageError(f"--demo-db-url: {exc}") from None
     install_state(config, settings)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The process that owns the run (controller, or the only one) takes the run's lease on the
+    server and drops what crashed runs left behind, before any worker starts."""
+    if getattr(session.config, "workerinput", None) is not None:
+        return
+    try:
+        demo_state(session.config).start_run()
+    except ScenarioError as exc:
+        raise pytest.UsageError(f"--demo-db-url: {exc}") from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    with suppress(pytest.UsageError):
+        demo_state(config).end_run()
 
 
 def pytest_configure_node(node: Any) -> None:
@@ -173,13 +212,37 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["demoseed_run_id"] = state.run_id
 
 
+_WORKER_USAGE_ERROR = pytest.StashKey[str]()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Validate every marker before any test runs: a bad one is a usage error, not a failure."""
     settings = demo_state(config).settings
-    for item in items:
-        mark = item.get_closest_marker(MARKER)
-        if mark is not None:
-            marker_spec(mark, settings, item.nodeid)
+    try:
+        for item in items:
+            mark = item.get_closest_marker(MARKER)
+            if mark is not None:
+                marker_spec(mark, settings, item.nodeid)
+    except pytest.UsageError as exc:
+        # an xdist worker: the controller raises it again (pytest_testnodedown), so the run
+        # ends with the one line and exit code 4 instead of a crashed worker
+        config.stash[_WORKER_USAGE_ERROR] = str(exc)
+        raise
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+    """Reseed factory_boy's shared random right before the test body runs.
+
+    pytest-randomly reseeds it (and Faker's) in its ``pytest_runtest_call``, after our fixtures
+    seeded it during setup; this runs after that, so factories used in the test give the same
+    values with or without pytest-randomly. The label differs from setup's, so a factory used
+    in a fixture and again in the body does not repeat the same draws.
+    """
+    provided: Any = pyfuncitem.funcargs.get("_demo_provided")
+    uses_factories = {"demo_factories", "demo_bind_factories"} & set(pyfuncitem.fixturenames)
+    if provided is not None and uses_factories:
+        reseed_factory_boy(provided.dataset.seed, "test", pyfuncitem.nodeid, "call")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -193,6 +256,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", {}) or {}
+    if output.get("demoseed_usage_error"):
+        raise pytest.UsageError(output["demoseed_usage_error"])
     demo_state(node.config).datasets.extend(output.get("demoseed_datasets", []))
 
 
@@ -201,6 +266,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["demoseed_datasets"] = list(state.datasets)
+        workeroutput["demoseed_usage_error"] = session.config.stash.get(_WORKER_USAGE_ERROR, None)
     else:
         state.drop_snapshots()
 
@@ -214,7 +280,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     seen: dict[str, list[dict[str, Any]]] = {}
     for item in state.datasets:
         seen.setdefault(item["spec_key"], []).append(item)
-    for dataset, items in zip(summarize([v[0] for v in seen.values()]), seen.values()):
+    for dataset, items in zip(summarize([v[0] for v in seen.values()]), seen.values(), strict=True):
         write(
             f"{dataset.scenario} seed={dataset.seed} fingerprint={dataset.fingerprint} "
             f"({dataset.total_rows:,} rows)"
@@ -227,7 +293,13 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         if dataset.fallbacks:
             write("  per-row fallbacks: " + "; ".join(dataset.fallbacks))
         for item in sorted(items, key=lambda d: d["worker"]):
-            write(
-                f"  {item['worker']}: {item['source']} in {item['source_seconds']:.3f}s "
-                f"-> {item['database']}"
-            )
+            write(f"  {item['worker']}: {_timing(item)} -> {item['database']}")
+
+
+def _timing(item: dict[str, Any]) -> str:
+    """``built in 1.2s, cloned in 0.05s`` or ``cloned in 0.05s (waited 1.2s for the build)``."""
+    clone, wait = item.get("clone_seconds", 0.0), item.get("wait_seconds", 0.0)
+    text = f"cloned in {clone:.3f}s"
+    if item["source"] == "built":
+        text = f"built in {item.get('snapshot_build_seconds') or item['source_seconds']:.3f}s, " + text
+    return text + (f" (waited {wait:.3f}s for the snapshot lock)" if wait >= 0.01 else "")

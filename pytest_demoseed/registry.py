@@ -20,13 +20,29 @@ _loaded = False
 T = TypeVar("T", Scenario, Callable[[], Scenario])
 
 
+def _origin(scenario: Scenario) -> tuple[object, ...]:
+    """Where a scenario's phases are defined, and its settings: equal for the same code imported
+    again, different for another scenario that happens to share the name."""
+    phases = tuple(
+        (p.name, getattr(p.generate, "__module__", ""), getattr(p.generate, "__qualname__", ""))
+        for p in scenario.phases
+    )
+    overrides = sorted((k, sorted(v.items(), key=repr)) for k, v in scenario.overrides.items())
+    return (phases, repr(overrides), scenario.description, tuple(sorted(scenario.metadata.tables)))
+
+
 def register(scenario: Scenario, *, replace: bool = False) -> Scenario:
-    """Make ``scenario`` available by name to the plugin, the fixtures and the command line."""
+    """Make ``scenario`` available by name to the plugin, the fixtures and the command line.
+
+    Registering a name again is an error unless ``replace=True``, or unless it is the same
+    definition imported again (a ``conftest.py`` re-imported by an in-process pytest run).
+    """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"register() takes a Scenario, not {type(scenario).__name__}")
     with _lock:
         existing = _scenarios.get(scenario.name)
-        if existing is not None and existing is not scenario and not replace:
+        same_code = existing is not None and _origin(existing) == _origin(scenario)
+        if existing is not None and existing is not scenario and not (replace or same_code):
             raise ScenarioError(
                 f"a scenario named {scenario.name!r} is already registered (pass replace=True)"
             )

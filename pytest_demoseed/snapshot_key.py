@@ -1,8 +1,9 @@
 """The snapshot key: everything that shapes a built database, hashed.
 
 A snapshot is reused only while its key matches: the resolved spec (scenario, settings, seed),
-the schema's DDL on this dialect, the source of every phase, and the versions of the plugin,
-Faker, factory_boy and SQLAlchemy. Editing a phase or a model makes a new key.
+the schema's DDL on this dialect, the source of every module a phase is defined in (so editing
+a helper or factory next to a phase counts, not only the phase function), and the versions of
+the plugin, Faker, factory_boy and SQLAlchemy. Editing a phase or a model makes a new key.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def _source(obj: object) -> str:
         return getattr(obj, "__qualname__", repr(type(obj)))
 
 
+def _module_source(obj: object) -> str:
+    module = inspect.getmodule(obj)
+    try:
+        return inspect.getsource(module) if module is not None else ""
+    except (OSError, TypeError):
+        return ""
+
+
 def snapshot_key(spec: ScenarioSpec, metadata: sa.MetaData, dialect_name: str, identity: str = "") -> str:
     dialect_cls = dialect_registry.load(dialect_name)
     ddl = schema_ddl(metadata, dialect_cls())
@@ -44,8 +53,12 @@ def snapshot_key(spec: ScenarioSpec, metadata: sa.MetaData, dialect_name: str, i
     for part in (spec.key, ddl, repr(sorted(versions().items())), identity):
         digest.update(part.encode())
         digest.update(b"\0")
+    modules: dict[str, str] = {}
     for item in spec.scenario.phases:
         digest.update(_source(item.generate).encode())
         if item.load_existing is not None:
             digest.update(_source(item.load_existing).encode())
+        modules.setdefault(getattr(item.generate, "__module__", ""), _module_source(item.generate))
+    for name in sorted(modules):
+        digest.update(modules[name].encode())
     return f"{spec.scenario_name.replace('-', '_')}_{digest.hexdigest()}"

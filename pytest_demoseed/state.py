@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from .backends import backend_for
+from .backends import Backend, backend_for
 from .databases import DatabaseProvider, Provided
 from .dataset import Dataset
 from .scenario import ScenarioError
@@ -29,6 +30,7 @@ class DemoState:
     run_id: str
     datasets: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    _backend: Backend | None = field(default=None, repr=False)
 
     @property
     def worker(self) -> str | None:
@@ -41,12 +43,35 @@ class DemoState:
         base = Path(factory.getbasetemp())
         return base.parent if self.worker else base
 
+    @property
+    def reuse(self) -> bool:
+        return self.settings.reuse or self.settings.cache_dir is not None
+
     def snapshot_dir(self) -> Path:
+        """Shared by the workers; ``DEMOSEED_BUILD_PER_WORKER=1`` (benchmarks only) gives each
+        worker its own, so each builds, as pytest-django users pay today."""
         if self.settings.cache_dir is not None:
-            return self.settings.cache_dir
-        if self.settings.reuse:
-            return Path(self.config.cache.mkdir("demoseed"))  # type: ignore[union-attr]
-        return self.run_dir() / "demoseed-snapshots"
+            found = self.settings.cache_dir
+        elif self.settings.reuse:
+            found = Path(self.config.cache.mkdir("demoseed"))
+        else:
+            found = self.run_dir() / "demoseed-snapshots"
+        if os.environ.get("DEMOSEED_BUILD_PER_WORKER") == "1" and self.worker:
+            found = found / self.worker
+        return found
+
+    def backend(self) -> Backend:
+        return backend_for(self.base_url(), run_id=self.run_id, reuse=self.reuse)
+
+    def start_run(self) -> None:
+        """On the process that owns the run: hold its lease, clean what crashed runs left."""
+        self._backend = self.backend()
+        self._backend.start_run(self.snapshot_dir())
+
+    def end_run(self) -> None:
+        if self._backend is not None:
+            self._backend.end_run()
+            self._backend = None
 
     def base_url(self) -> str:
         if self.settings.db_url:
@@ -64,7 +89,8 @@ class DemoState:
             worker=self.worker,
             snapshot_dir=self.snapshot_dir(),
             run_id=self.run_id,
-            reuse=self.settings.reuse or self.settings.cache_dir is not None,
+            reuse=self.reuse,
+            rebuild=self.settings.rebuild,
             keep=self.settings.keep,
             metadata_for=metadata_for,
             on_progress=self.progress_reporter(),
@@ -95,16 +121,24 @@ class DemoState:
 
     def record(self, provider: DatabaseProvider) -> None:
         for provided in provider.provided():
-            self.datasets.append({**provided.dataset.as_dict(), "worker": self.worker or "main"})
+            extra = provided.dataset.extra
+            timings = {k: extra.get(k, 0.0) for k in _TIMINGS}
+            self.datasets.append({**provided.dataset.as_dict(), **timings, "worker": self.worker or "main"})
 
     def drop_snapshots(self) -> None:
-        if self.settings.reuse or self.settings.cache_dir is not None:
+        """This run's snapshots (not kept ones) and scratch databases, at the very end."""
+        if self.reuse:
             return
         try:
-            backend_for(self.base_url(), run_id=self.run_id).drop_snapshots(self.snapshot_dir())
-        except ScenarioError:
-            pass
+            self.backend().drop_snapshots(self.snapshot_dir())
+        except ScenarioError as exc:
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"demoseed: could not drop this run's snapshots: {exc}", yellow=True)
 
+
+#: Per-worker timings kept beside the Dataset in the summary (they are not part of it).
+_TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
 
 _STATE = pytest.StashKey[DemoState]()
 
@@ -125,4 +159,5 @@ def demo_state(config: pytest.Config) -> DemoState:
 
 
 def summarize(datasets: list[dict[str, Any]]) -> list[Dataset]:
-    return [Dataset.from_dict({k: v for k, v in d.items() if k != "worker"}) for d in datasets]
+    local = {"worker", *_TIMINGS}
+    return [Dataset.from_dict({k: v for k, v in d.items() if k not in local}) for d in datasets]

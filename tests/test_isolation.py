@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from conftest import Inner
 
-CHECKS = '''
+CHECKS = """
 import pytest
 import sqlalchemy as sa
 from pytest_demoseed.election.models import Attendance, Elector, Guarantee, Party
@@ -23,10 +22,10 @@ def assert_pristine(demo_session, demo_engine):
         assert conn.scalar(sa.text("select count(*) from electors")) == 50
         assert conn.scalar(sa.text("select count(*) from attendances")) == 25
         assert conn.scalar(sa.text("select count(*) from guarantees")) == 15
-'''
+"""
 
 WRITERS = {
-    "session_commit": '''
+    "session_commit": """
 def test_write(demo_session, demo_election):
     demo_session.add(Party(election=demo_election, name="Intruder", number=99, color="#000001"))
     demo_session.commit()
@@ -36,16 +35,16 @@ def test_write(demo_session, demo_election):
     demo_session.commit()
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Party)) == 3
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Elector)) == 40
-''',
-    "factory_commit": '''
+""",
+    "factory_commit": """
 def test_write(demo_session, demo_factories, demo_election):
     demo_factories.Party.create(election=demo_election, name="Intruder")
     demo_factories.Elector.create(election=demo_election, committee=demo_election.committees[0])
     demo_session.commit()
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Party)) == 3
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Elector)) == 51
-''',
-    "nested_rollback": '''
+""",
+    "nested_rollback": """
 def test_write(demo_session, demo_election):
     demo_session.add(Party(election=demo_election, name="Intruder", number=98, color="#000002"))
     demo_session.flush()
@@ -61,8 +60,8 @@ def test_write(demo_session, demo_election):
     demo_session.add(Party(election=demo_election, name="Intruder", number=96, color="#000004"))
     demo_session.commit()
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Party)) == 3
-''',
-    "raw_sql_connection": '''
+""",
+    "raw_sql_connection": """
 def test_write(demo_connection, demo_dataset):
     demo_connection.execute(sa.text(
         "insert into parties (id, election_id, name, number, color) "
@@ -73,28 +72,31 @@ def test_write(demo_connection, demo_dataset):
     demo_connection.execute(sa.text("delete from electors where id > 5"))
     assert demo_connection.scalar(sa.text("select count(*) from parties")) == 3
     assert demo_connection.scalar(sa.text("select count(*) from electors")) == 5
-''',
-    "failing_test": '''
+""",
+    "failing_test": """
 def test_write(demo_session, demo_election):
     demo_session.add(Party(election=demo_election, name="Intruder", number=95, color="#000006"))
     demo_session.commit()
     raise AssertionError("this test fails after writing")
-''',
+""",
 }
 
 
 def _check(name: str) -> str:
-    return f'''
+    return f"""
 def test_{name}(demo_session, demo_engine):
     assert_pristine(demo_session, demo_engine)
-'''
+"""
 
 
 @pytest.mark.parametrize("writer", sorted(WRITERS))
 def test_writes_inside_a_test_are_invisible_before_and_after(inner: Inner, writer: str) -> None:
     inner.test_file(
         "import pytest\n@pytest.fixture(autouse=True)\ndef _small(): pass\n"
-        + CHECKS + _check("a_before") + WRITERS[writer] + _check("z_after")
+        + CHECKS
+        + _check("a_before")
+        + WRITERS[writer]
+        + _check("z_after")
     )
     result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small", "-v")
     result.stdout.fnmatch_lines(["*test_a_before PASSED*", "*test_write *", "*test_z_after PASSED*"])
@@ -131,7 +133,7 @@ def test_a_test_that_commits_is_invisible_to_the_next_in_both_orders(inner: Inne
 def test_a_fixture_that_writes_then_errors_in_setup_leaves_nothing(inner: Inner) -> None:
     inner.test_file(
         CHECKS
-        + '''
+        + """
 @pytest.fixture()
 def broken(demo_session, demo_election):
     demo_session.add(Party(election=demo_election, name="Intruder", number=94, color="#000007"))
@@ -140,7 +142,7 @@ def broken(demo_session, demo_election):
 
 def test_a_errors(broken):
     pass
-'''
+"""
         + _check("b_after")
     )
     result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small", "-v")
@@ -151,7 +153,7 @@ def test_a_errors(broken):
 def test_a_fixture_that_writes_then_errors_in_teardown_leaves_nothing(inner: Inner) -> None:
     inner.test_file(
         CHECKS
-        + '''
+        + """
 @pytest.fixture()
 def broken(demo_session, demo_election):
     yield
@@ -161,7 +163,7 @@ def broken(demo_session, demo_election):
 
 def test_a_errors_in_teardown(broken):
     pass
-'''
+"""
         + _check("b_after")
     )
     result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small")
@@ -170,8 +172,11 @@ def test_a_errors_in_teardown(broken):
 
 def test_the_database_file_holds_only_the_scenario_after_writing_tests(inner: Inner) -> None:
     db = inner.pytester.path / "kept.sqlite"
-    inner.test_file(CHECKS + WRITERS["session_commit"] + WRITERS["raw_sql_connection"].replace(
-        "def test_write", "def test_write_raw"))
+    inner.test_file(
+        CHECKS
+        + WRITERS["session_commit"]
+        + WRITERS["raw_sql_connection"].replace("def test_write", "def test_write_raw")
+    )
     result = inner.pytester.runpytest(
         "-p", "no:randomly", "--demo-scenario=small", f"--demo-db-url=sqlite:///{db}", "--demo-keep"
     )
@@ -186,7 +191,7 @@ def test_the_database_file_holds_only_the_scenario_after_writing_tests(inner: In
 def test_factory_rows_do_not_collide_with_scenario_keys(inner: Inner) -> None:
     inner.test_file(
         CHECKS
-        + '''
+        + """
 def test_create(demo_session, demo_factories, demo_election, demo_dataset):
     party = demo_factories.Party.create(election=demo_election)
     committee = demo_factories.Committee.create(election=demo_election)
@@ -196,7 +201,7 @@ def test_create(demo_session, demo_factories, demo_election, demo_dataset):
     assert party.id > 2 and party.number not in {1, 2}
     assert committee.id > 2 and elector.id > 50 and member.id > 3
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Elector)) == 51
-'''
+"""
         + _check("after")
     )
     inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small").assert_outcomes(passed=2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Inner, header
 
 ENV_VARS = ("DEMOSEED_SEED", "DEMOSEED_SCENARIO", "DEMOSEED_DATABASE_URL")
@@ -122,8 +121,10 @@ def test_list_scenarios_prints_every_scenario_and_phase_defaults_and_exits_0(inn
         assert any(line.startswith(f"{name}: ") for line in result.outlines), name
     assert "    attendance: enabled=true, rate=0.75, batch_size=50" in result.outlines
     assert "    electors: enabled=true, count=500000" in result.outlines
-    assert "    guarantees: enabled=true, per_member=20, total_limit=none, batch_size=100, " \
+    assert (
+        "    guarantees: enabled=true, per_member=20, total_limit=none, batch_size=100, "
         "group_distribution=random, party_weights=0.62,0.2,0.1,0.08" in result.outlines
+    )
     assert "must not run" not in out
     assert "passed" not in out and "failed" not in out
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Inner, summary_fingerprints
 
 RULES = '''
@@ -88,7 +87,7 @@ def _scenario_file(inner: Inner, body: str) -> None:
 def test_baseline_small_and_empty_have_their_exact_counts_and_keep_every_rule(inner: Inner) -> None:
     _scenario_file(
         inner,
-        '''
+        """
 def test_baseline(demo_session, demo_election, demo_dataset):
     found = check_rules(demo_session, demo_election)
     assert found == {
@@ -130,7 +129,7 @@ def test_empty(demo_session, demo_election):
     }
     assert demo_election.turnout() == 0.0
     assert demo_election.guarantee_shares() == {}
-''',
+""",
     )
     result = inner.pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=3)
@@ -140,7 +139,7 @@ def test_empty(demo_session, demo_election):
 def test_landslide_close_race_and_low_turnout_patterns_hold(inner: Inner) -> None:
     _scenario_file(
         inner,
-        '''
+        """
 def shares(election):
     return sorted(election.guarantee_shares().values(), reverse=True)
 
@@ -169,7 +168,7 @@ def test_low_turnout(demo_session, demo_election):
 def test_baseline_is_not_a_landslide(demo_session, demo_election):
     top = shares(demo_election)
     assert top[0] < 0.60, top
-''',
+""",
     )
     result = inner.pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=4)
@@ -179,7 +178,7 @@ def test_baseline_is_not_a_landslide(demo_session, demo_election):
 def test_scenario_patterns_hold_for_other_seeds(inner: Inner, seed: int) -> None:
     _scenario_file(
         inner,
-        '''
+        """
 @pytest.mark.demo_scenario("landslide")
 def test_landslide(demo_session, demo_election):
     check_rules(demo_session, demo_election)
@@ -193,7 +192,7 @@ def test_close_race(demo_session, demo_election):
 @pytest.mark.demo_scenario("low-turnout")
 def test_low_turnout(demo_session, demo_election):
     assert 0.15 <= demo_election.turnout() <= 0.25
-''',
+""",
     )
     result = inner.pytester.runpytest("-p", "no:randomly", f"--demo-seed={seed}")
     result.assert_outcomes(passed=3)
@@ -202,12 +201,13 @@ def test_low_turnout(demo_session, demo_election):
 def test_large_scaled_down_with_demo_set_keeps_its_shape(inner: Inner) -> None:
     _scenario_file(
         inner,
-        '''
+        """
 def test_large(demo_session, demo_election, demo_dataset):
     found = check_rules(demo_session, demo_election)
     assert demo_dataset.scenario == "large"
     assert found["parties"] == 20
-    party_candidates = count(demo_session, Candidate) - demo_dataset.settings["parties"]["independent_candidates"]
+    independents = demo_dataset.settings["parties"]["independent_candidates"]
+    party_candidates = count(demo_session, Candidate) - independents
     assert party_candidates == 200
     assert all(len(p.candidates) == 10 for p in demo_election.parties)
     assert found["committees"] == 50
@@ -216,11 +216,14 @@ def test_large(demo_session, demo_election, demo_dataset):
     assert found["guarantees"] == 2000
     assert found["attendances"] == 2800
     assert demo_dataset.settings["guarantees"]["batch_size"] == 10_000
-''',
+""",
     )
     result = inner.pytester.runpytest(
-        "-p", "no:randomly", "--demo-scenario=large",
-        "--demo-set=committees.count=50", "--demo-set=electors.count=4000",
+        "-p",
+        "no:randomly",
+        "--demo-scenario=large",
+        "--demo-set=committees.count=50",
+        "--demo-set=electors.count=4000",
         "--demo-set=members.count=100",
     )
     result.assert_outcomes(passed=1)
@@ -239,14 +242,16 @@ def test_large_defaults_add_up_to_about_a_million_rows() -> None:
     assert (parties, d["parties"]["candidates_per_party"]) == (20, 10)
     assert d["committees"]["count"] == 500
     assert (electors, members, guarantees, attendances) == (500_000, 5_000, 100_000, 350_000)
-    total = 1 + parties + candidates + d["committees"]["count"] + electors + members + guarantees + attendances
+    total = (
+        1 + parties + candidates + d["committees"]["count"] + electors + members + guarantees + attendances
+    )
     assert 900_000 <= total <= 1_100_000
 
 
 def test_guarantee_settings_shape_the_rows(inner: Inner) -> None:
     _scenario_file(
         inner,
-        '''
+        """
 @pytest.mark.demo_scenario(
     "small",
     guarantees={"total_limit": 7, "group_distribution": "even", "party_weights": "3,1", "batch_size": 2},
@@ -274,7 +279,7 @@ def test_members_without_committees(demo_session, demo_election):
 def test_everyone_votes(demo_session, demo_election):
     assert check_rules(demo_session, demo_election)["attendances"] == 50
     assert demo_election.turnout() == 1.0
-''',
+""",
     )
     result = inner.pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=4)
@@ -283,12 +288,12 @@ def test_everyone_votes(demo_session, demo_election):
 def test_disabling_a_leaf_phase_leaves_the_rest(inner: Inner) -> None:
     _scenario_file(
         inner,
-        '''
+        """
 @pytest.mark.demo_scenario("small", attendance={"enabled": False}, guarantees={"enabled": False})
 def test_no_attendance(demo_session, demo_election):
     found = check_rules(demo_session, demo_election)
     assert found["attendances"] == 0 and found["guarantees"] == 0
     assert found["electors"] == 50 and found["members"] == 3
-''',
+""",
     )
     inner.pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

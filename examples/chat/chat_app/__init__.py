@@ -1,0 +1,1 @@
+"""A small chat application: users, channels, memberships, messages, replies and reactions."""

@@ -1,0 +1,1 @@
+"""Engineering metrics for a team: developers, pull requests and their reviews, week by week."""

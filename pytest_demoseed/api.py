@@ -1,0 +1,372 @@
+"""The library API: seed, clear and fingerprint a database outside tests, with the fixtures' builder.
+
+``seed()`` is what a developer's script, a staging deploy step, a web job or the ``demoseed``
+command calls. It validates everything before it touches the database, then builds in one
+transaction (clearing and creating tables inside that same transaction when asked), so any
+error, a progress callback returning ``STOP`` or a KeyboardInterrupt leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+
+from .build import build
+from .dataset import Dataset
+from .engines import make_engine, safe_url
+from .fingerprint import fingerprint_database
+from .progress import ProgressCallback
+from .registry import get_scenario, register, scenario_names
+from .scenario import Scenario, ScenarioError
+from .schema import check_schema
+from .spec import ScenarioSpec, parse_assignment, resolve_spec
+
+__all__ = [
+    "DatabaseUnreachable",
+    "DatabaseUrlError",
+    "EngineOrUrl",
+    "Report",
+    "SettingsInput",
+    "clear",
+    "database_fingerprint",
+    "fingerprint",
+    "resolve",
+    "seed",
+]
+
+EngineOrUrl = sa.Engine | str | URL
+#: ``{"attendance": {"rate": 0.5}}`` or ``["attendance.rate=0.5", ...]``.
+SettingsInput = Mapping[str, Mapping[str, Any]] | Sequence[str] | None
+
+#: Backends whose DDL commits on its own: there the schema is created before the build transaction.
+_NON_TRANSACTIONAL_DDL = frozenset({"mysql", "mariadb"})
+
+
+class DatabaseUrlError(ScenarioError):
+    """The database URL cannot be used: unparsable, an unknown dialect, or a driver not installed."""
+
+
+class DatabaseUnreachable(ScenarioError):
+    """The database named by the URL cannot be opened (down, wrong credentials, no such file)."""
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``seed()`` wrote: rows per table, seconds per phase, and the rows' fingerprint.
+
+    ``fingerprint`` covers the rows this call wrote; on an empty database (or with
+    ``clear=True``) it equals :func:`database_fingerprint` of the database afterwards.
+    ``database`` is the URL with any password hidden.
+    """
+
+    scenario: str
+    seed: int
+    database: str
+    counts: Mapping[str, int]
+    phase_seconds: Mapping[str, float]
+    seconds: float
+    fingerprint: str
+    settings: Mapping[str, Mapping[str, Any]]
+    cleared: bool = False
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, *, cleared: bool = False) -> Report:
+        return cls(
+            scenario=dataset.scenario,
+            seed=dataset.seed,
+            database=dataset.database,
+            counts=_frozen(dataset.counts),
+            phase_seconds=_frozen(dataset.phase_seconds),
+            seconds=dataset.build_seconds,
+            fingerprint=dataset.fingerprint,
+            settings=_frozen({k: _frozen(v) for k, v in dataset.settings.items()}),
+            cleared=cleared,
+            dataset=dataset,
+        )
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (what ``demoseed seed --progress json`` prints last)."""
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "database": self.database,
+            "counts": dict(self.counts),
+            "total_rows": self.total_rows,
+            "phase_seconds": dict(self.phase_seconds),
+            "seconds": self.seconds,
+            "fingerprint": self.fingerprint,
+            "settings": {name: dict(values) for name, values in self.settings.items()},
+            "cleared": self.cleared,
+        }
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+def _scenario_name(scenario: str | Scenario) -> str:
+    if isinstance(scenario, Scenario):
+        if scenario.name not in scenario_names():
+            register(scenario)  # a Scenario object is usable as is; the registry is how specs find it
+        elif get_scenario(scenario.name) is not scenario:
+            raise ScenarioError(
+                f"another scenario named {scenario.name!r} is registered; "
+                "pass its name or register(..., replace=True)"
+            )
+        return scenario.name
+    if not isinstance(scenario, str):
+        raise TypeError(f"scenario must be a name or a Scenario, not {type(scenario).__name__}")
+    return scenario
+
+
+def _overrides(settings: SettingsInput) -> dict[str, dict[str, Any]]:
+    """Either shape of ``settings`` as ``{phase: {key: value}}``; bad input is a one-line error."""
+    if settings is None:
+        return {}
+    result: dict[str, dict[str, Any]] = {}
+    if isinstance(settings, Mapping):
+        for phase_name, values in settings.items():
+            if not isinstance(values, Mapping):
+                raise ScenarioError(
+                    f"settings[{phase_name!r}] must map setting names to values, "
+                    f"e.g. {{'attendance': {{'rate': 0.5}}}}"
+                )
+            result.setdefault(str(phase_name), {}).update(values)
+        return result
+    items = [settings] if isinstance(settings, str) else list(settings)
+    for item in items:
+        if not isinstance(item, str):
+            raise ScenarioError(f"bad setting {item!r}: expected PHASE.KEY=VALUE text")
+        phase_name, key, value = parse_assignment(item)
+        result.setdefault(phase_name, {})[key] = value
+    return result
+
+
+def resolve(
+    scenario: str | Scenario,
+    *,
+    seed: int = 42,
+    settings: SettingsInput = None,
+    fresh_database: bool = False,
+) -> ScenarioSpec:
+    """Validate a scenario, seed and settings without touching any database (ScenarioError if bad).
+
+    The command line calls this first, so bad input is reported before a connection is opened.
+    """
+    return resolve_spec(
+        _scenario_name(scenario), seed, _overrides(settings), fresh_database=fresh_database
+    )
+
+
+# --- engines --------------------------------------------------------------------------------------
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or url.query.get("uri"):
+        return None
+    return Path(database)
+
+
+@contextmanager
+def _engine(engine_or_url: EngineOrUrl, *, may_create: bool = False) -> Iterator[sa.Engine]:
+    """The caller's engine as is, or one made from a URL (and disposed of afterwards).
+
+    A SQLite file that does not exist is an error unless ``may_create``: SQLite would otherwise
+    create an empty file, which is a change to what the user has.
+    """
+    if isinstance(engine_or_url, sa.Engine):
+        yield engine_or_url
+        return
+    try:
+        url = make_url(engine_or_url)
+        url.get_dialect()
+    except sa.exc.NoSuchModuleError:  # a subclass of ArgumentError: catch it first
+        raise DatabaseUrlError(
+            f"unknown database dialect in {safe_url(engine_or_url)!r} "
+            "(sqlite, postgresql+psycopg, mysql+pymysql, ...)"
+        ) from None
+    except sa.exc.ArgumentError:
+        raise DatabaseUrlError(
+            "cannot parse the database URL; expected e.g. sqlite:///demo.db or "
+            "postgresql+psycopg://user@host/name"
+        ) from None
+    path = _sqlite_file(url)
+    if path is not None and not may_create and not path.exists():
+        raise DatabaseUnreachable(
+            f"no SQLite database file at {path} (seed --create-schema creates one)"
+        )
+    try:
+        engine = make_engine(url)
+    except ImportError as exc:
+        raise DatabaseUrlError(
+            f"the driver for {url.drivername} is not installed ({exc}); install it or name "
+            "another in the URL, e.g. postgresql+psycopg://"
+        ) from None
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _check_reachable(engine: sa.Engine) -> None:
+    """Open one connection, so an unreachable database is one clear error before anything else."""
+    try:
+        with engine.connect():
+            pass
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DatabaseError) as exc:
+        raise DatabaseUnreachable(
+            f"cannot connect to {safe_url(engine.url)}: {_first_line(exc)}"
+        ) from None
+
+
+# --- clearing -------------------------------------------------------------------------------------
+
+
+def _scenario_tables(scenario: Scenario) -> list[sa.Table]:
+    """The tables the scenario's phases write, children first (the order rows can be deleted in).
+
+    Only the tables the phases declare: an application's other tables in the same metadata are
+    never touched. A scenario whose phases declare none owns every table of its metadata.
+    """
+    declared = {name for item in scenario.phases for name in item.tables}
+    tables = [t for t in scenario.metadata.sorted_tables if not declared or t.name in declared]
+    return list(reversed(tables))
+
+
+def _delete_rows(conn: sa.Connection, scenario: Scenario) -> dict[str, int]:
+    check_schema(conn, scenario.metadata)
+    return {table.name: conn.execute(table.delete()).rowcount for table in _scenario_tables(scenario)}
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+
+def seed(
+    engine_or_url: EngineOrUrl,
+    scenario: str | Scenario,
+    *,
+    seed: int = 42,
+    settings: SettingsInput = None,
+    on_progress: ProgressCallback | None = None,
+    create_schema: bool = False,
+    clear: bool = False,
+) -> Report:
+    """Build ``scenario`` into an existing database in one transaction and report what was made.
+
+    ``settings`` overrides phase settings (``{"attendance": {"rate": 0.5}}`` or
+    ``["attendance.rate=0.5"]``). A disabled phase reuses rows already in the database.
+    ``create_schema`` creates missing tables; ``clear`` first deletes the rows of the scenario's
+    tables; both happen inside the build's transaction. ``on_progress`` receives job-status
+    snapshots; returning ``pytest_demoseed.STOP`` cancels.
+
+    Raises ScenarioError (one-line messages: bad input, missing tables, unreachable database),
+    BuildCancelled, KeyboardInterrupt; in every failure nothing is written.
+    """
+    spec = resolve(scenario, seed=seed, settings=settings, fresh_database=clear)
+    new_file = _new_sqlite_file(engine_or_url)
+    try:
+        return _seed(engine_or_url, spec, on_progress=on_progress, create_schema=create_schema, clear=clear)
+    except BaseException:
+        if new_file is not None:  # SQLite made the file on connect: remove it, as it was not there
+            new_file.unlink(missing_ok=True)
+        raise
+
+
+def _new_sqlite_file(engine_or_url: EngineOrUrl) -> Path | None:
+    """The SQLite file the URL names, if it does not exist yet."""
+    if isinstance(engine_or_url, sa.Engine):
+        return None
+    try:
+        path = _sqlite_file(make_url(engine_or_url))
+    except sa.exc.ArgumentError:
+        return None
+    return path if path is not None and not path.exists() else None
+
+
+def _seed(
+    engine_or_url: EngineOrUrl,
+    spec: ScenarioSpec,
+    *,
+    on_progress: ProgressCallback | None,
+    create_schema: bool,
+    clear: bool,
+) -> Report:
+    metadata = spec.scenario.metadata
+    with _engine(engine_or_url, may_create=create_schema) as engine:
+        _check_reachable(engine)
+        ddl_apart = create_schema and engine.dialect.name in _NON_TRANSACTIONAL_DDL
+        if ddl_apart:
+            metadata.create_all(engine)
+
+        def prepare(conn: sa.Connection) -> None:
+            if create_schema and not ddl_apart:
+                metadata.create_all(conn)
+            if clear:
+                _delete_rows(conn, spec.scenario)
+
+        dataset = build(
+            engine,
+            spec,
+            on_progress=on_progress,
+            database_label=safe_url(engine.url),
+            prepare=prepare,
+        )
+    return Report.from_dataset(dataset, cleared=clear)
+
+
+def clear(engine_or_url: EngineOrUrl, scenario: str | Scenario) -> dict[str, int]:
+    """Delete every row of the scenario's tables, children first, in one transaction.
+
+    Returns the rows deleted per table. Missing tables are a SchemaMismatch and nothing is deleted.
+    """
+    target = get_scenario(_scenario_name(scenario))
+    with _engine(engine_or_url) as engine:
+        _check_reachable(engine)
+        with engine.begin() as conn:
+            return _delete_rows(conn, target)
+
+
+def database_fingerprint(engine_or_url: EngineOrUrl, scenario: str | Scenario) -> str:
+    """The fingerprint of what the scenario's tables hold now: equal data, equal fingerprint.
+
+    Two databases seeded with the same scenario, seed and settings give the same value on any
+    backend, so a team can check that staging holds the demo data it should.
+    """
+    target = get_scenario(_scenario_name(scenario))
+    with _engine(engine_or_url) as engine:
+        _check_reachable(engine)
+        with engine.connect() as conn, conn.begin():
+            check_schema(conn, target.metadata)
+            return fingerprint_database(conn, target.metadata).hexdigest()
+
+
+#: The name used inside this module and by ``demoseed fingerprint``; the package exports
+#: :func:`database_fingerprint`, as ``pytest_demoseed.fingerprint`` is a module.
+fingerprint = database_fingerprint

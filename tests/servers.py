@@ -1,0 +1,134 @@
+"""Database servers for the backend tests: which backends to run, and the skip-or-fail rule.
+
+``DEMOSEED_TEST_BACKENDS`` (comma list of sqlite, postgresql, mariadb; default all three)
+chooses the backends; tox sets one per environment. A server that cannot be reached skips its
+tests with the reason shown, except under ``CI=true``, where it fails them: CI must not go green
+by skipping the databases it is meant to test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_demoseed.backend_server import Marker, ServerBackend
+from pytest_demoseed.backends import backend_for
+
+SERVERS = {
+    "postgresql": os.environ.get("DEMOSEED_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432"),
+    "mariadb": os.environ.get("DEMOSEED_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"),
+}
+ALL = ("sqlite", "postgresql", "mariadb")
+
+
+def selected_backends() -> list[str]:
+    raw = os.environ.get("DEMOSEED_TEST_BACKENDS", ",".join(ALL))
+    chosen = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(ALL))
+    if unknown:
+        raise pytest.UsageError(f"DEMOSEED_TEST_BACKENDS: unknown {unknown}; valid: {', '.join(ALL)}")
+    return chosen
+
+
+def require_server(name: str) -> str:
+    """The server's URL prefix; skip (or under CI=true fail) when it cannot be reached."""
+    prefix = SERVERS[name]
+    try:
+        backend_for(f"{prefix}/postgres").check_reachable(f"{prefix}/postgres")  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
+        message = f"{name} server not reachable at {prefix}: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI=true: servers are required)", pytrace=False)
+        pytest.skip(message)
+    return prefix
+
+
+class Server:
+    """A test's handle on one backend: a unique base name, listing and raw SQL for checks."""
+
+    def __init__(self, kind: str, tmp_path: Any) -> None:
+        self.kind = kind
+        self.name = f"dst_{uuid.uuid4().hex[:6]}"
+        if kind == "sqlite":
+            self.url = f"sqlite:///{tmp_path / 'db' / self.name}.sqlite"
+            self.backend: ServerBackend | None = None
+        else:
+            self.url = f"{require_server(kind)}/{self.name}"
+            self.backend = backend_for(self.url, run_id="tests000")  # type: ignore[assignment]
+
+    @property
+    def is_server(self) -> bool:
+        return self.backend is not None
+
+    def databases(self) -> dict[str, Marker | None]:
+        assert self.backend is not None
+        with self.backend.admin() as conn:
+            return {k: Marker.parse(v) for k, v in self.backend._databases(conn).items()}
+
+    def create(self, name: str, marker: Marker | None) -> None:
+        assert self.backend is not None
+        with self.backend.admin() as conn:
+            if self.kind == "postgresql":
+                conn.execute(f'CREATE DATABASE "{name}"')
+                if marker is not None:
+                    self.backend._set_marker(conn, name, marker)
+            else:
+                with conn.cursor() as cursor:
+                    cursor.execute(f"CREATE DATABASE `{name}`")
+                if marker is not None:
+                    self.backend._set_marker(conn, name, marker)
+
+    def set_marker(self, name: str, marker: Marker) -> None:
+        assert self.backend is not None
+        with self.backend.admin() as conn:
+            self.backend._set_marker(conn, name, marker)
+
+    def drop(self, name: str) -> None:
+        assert self.backend is not None
+        with self.backend.admin() as conn:
+            self.backend._drop(conn, name)
+
+    def ours(self) -> list[str]:
+        """Databases this test made: its base name's family, and test-made leftovers."""
+        return sorted(n for n in self.databases() if self.name in n)
+
+
+@pytest.fixture(params=selected_backends())
+def server(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Server]:
+    found = Server(request.param, tmp_path)
+    yield found
+    if found.is_server:
+        for name in found.ours():
+            found.drop(name)
+
+
+def built_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if re.match(r"\s+(gw\d+|main): built in", line)]
+
+
+def cloned_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if re.match(r"\s+(gw\d+|main): cloned in", line)]
+
+
+def fingerprints(output: str) -> list[str]:
+    return re.findall(r"fingerprint=([0-9a-f]+)", output)
+
+
+def drop_cache(server: Server, cache_dir: Any) -> None:
+    """Drop the ``--demo-reuse`` snapshots kept on the server for ``cache_dir``."""
+    if server.backend is None:
+        return
+    scope = backend_for(server.url, reuse=True).scope(cache_dir)  # type: ignore[attr-defined]
+    for name in server.databases():
+        if name.startswith(f"demoseed_s_{scope}_"):
+            server.drop(name)
+
+
+def run(pytester: pytest.Pytester, server: Server, *args: str) -> pytest.RunResult:
+    """An inner pytest run against ``server``, in a subprocess (xdist workers are processes)."""
+    return pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", server.url, *args)

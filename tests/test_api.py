@@ -1,0 +1,228 @@
+"""The library API: seed(), clear() and database_fingerprint() against real SQLite files."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from pytest_demoseed import (
+    STOP,
+    BuildCancelled,
+    Report,
+    ScenarioError,
+    clear,
+    database_fingerprint,
+    get_scenario,
+    seed,
+)
+from pytest_demoseed.api import DatabaseUnreachable
+from pytest_demoseed.engines import make_engine
+from pytest_demoseed.fingerprint import fingerprint_database
+from pytest_demoseed.reporters import LatestStatus
+from pytest_demoseed.schema import SchemaMismatch
+
+METADATA = get_scenario("small").metadata
+
+
+@pytest.fixture()
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'demo.sqlite'}"
+
+
+@pytest.fixture()
+def seeded(url: str) -> Report:
+    return seed(url, "small", create_schema=True)
+
+
+def table_counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in METADATA.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def read_fingerprint(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return fingerprint_database(conn, METADATA).hexdigest()
+    finally:
+        engine.dispose()
+
+
+def test_report_counts_and_fingerprint_match_the_database(url: str) -> None:
+    report = seed(url, "small", create_schema=True)
+    assert report.scenario == "small" and report.seed == 42
+    assert dict(report.counts) == table_counts(url)
+    assert report.counts["electors"] == 50 and report.total_rows == 102
+    assert report.fingerprint == read_fingerprint(url) == database_fingerprint(url, "small")
+    assert set(report.phase_seconds) == {p.name for p in get_scenario("small").phases}
+    assert report.seconds > 0 and report.settings["attendance"]["rate"] == 0.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.seed = 1  # type: ignore[misc]
+
+
+def test_settings_as_mapping_or_assignments_are_the_same(tmp_path: Path) -> None:
+    mapping = {"attendance": {"rate": 0.2}}
+    a = seed(f"sqlite:///{tmp_path}/a.db", "small", create_schema=True, settings=mapping)
+    b = seed(f"sqlite:///{tmp_path}/b.db", "small", create_schema=True, settings=["attendance.rate=0.2"])
+    assert a.fingerprint == b.fingerprint and a.counts["attendances"] == 10
+
+
+def test_an_engine_is_used_as_given_and_left_open(url: str) -> None:
+    engine = make_engine(url)
+    report = seed(engine, "small", create_schema=True)
+    with engine.connect() as conn:  # still usable: seed() disposes only engines it made
+        assert conn.execute(sa.text("SELECT count(*) FROM electors")).scalar_one() == 50
+    assert report.database == str(engine.url)
+    engine.dispose()
+
+
+def test_a_disabled_phase_reuses_rows_already_there(url: str, seeded: Report) -> None:
+    report = seed(
+        url,
+        "small",
+        seed=7,
+        settings=["election.enabled=false", "parties.enabled=false", "committees.enabled=false"],
+    )
+    assert report.counts["elections"] == report.counts["parties"] == report.counts["committees"] == 0
+    assert report.counts["electors"] == 50
+    counts = table_counts(url)
+    assert counts["elections"] == 1 and counts["electors"] == 100 and counts["committees"] == 2
+    engine = make_engine(url)
+    with engine.connect() as conn:  # the new electors belong to the existing election's committees
+        committees = set(conn.execute(sa.text("SELECT DISTINCT committee_id FROM electors")).scalars())
+        existing = set(conn.execute(sa.text("SELECT id FROM committees")).scalars())
+    engine.dispose()
+    assert committees <= existing
+
+
+def test_clear_then_seed_gives_the_first_fingerprint(url: str, seeded: Report) -> None:
+    again = seed(url, "small", clear=True)
+    assert again.cleared and again.fingerprint == seeded.fingerprint == read_fingerprint(url)
+    deleted = clear(url, "small")
+    assert deleted["electors"] == 50 and set(table_counts(url).values()) == {0}
+
+
+def test_cancel_by_returning_stop_leaves_the_database_unchanged(url: str, seeded: Report) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def stop_in_guarantees(snapshot: dict[str, Any]) -> str | None:
+        seen.append(snapshot)
+        return STOP if snapshot["current_phase"] == "guarantees" else None
+
+    with pytest.raises(BuildCancelled):
+        seed(url, "small", seed=9, clear=True, on_progress=stop_in_guarantees)
+    assert seen[-1]["status"] == "cancelled"
+    assert read_fingerprint(url) == seeded.fingerprint  # the clear was rolled back too
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_an_exception_mid_build_leaves_the_database_unchanged(
+    url: str, seeded: Report, error: BaseException
+) -> None:
+    def fail_in_attendance(snapshot: dict[str, Any]) -> None:
+        if snapshot["current_phase"] == "attendance" and snapshot["progress"]["guarantees"]:
+            raise error
+
+    with pytest.raises(type(error)):
+        seed(url, "small", seed=3, clear=True, on_progress=fail_in_attendance)
+    assert read_fingerprint(url) == seeded.fingerprint
+
+
+def test_a_cancelled_create_schema_leaves_no_file_behind(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    with pytest.raises(BuildCancelled):
+        seed(f"sqlite:///{path}", "small", create_schema=True, on_progress=lambda s: STOP)
+    assert not path.exists()
+
+
+def test_seed_in_a_thread_polled_like_a_web_job(url: str) -> None:
+    def slow(snapshot: dict[str, Any]) -> None:
+        time.sleep(0.005)  # a job that stores each event somewhere
+
+    status = LatestStatus(forward=slow)
+    result: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: result.update(report=seed(url, "small", create_schema=True, on_progress=status))
+    )
+    worker.start()
+    polled = []
+    while worker.is_alive():
+        latest = status.latest()
+        if latest is not None:
+            polled.append((latest["status"], latest["current_phase"]))
+        time.sleep(0.002)
+    worker.join()
+    assert ("running", "electors") in polled
+    final = status.latest()
+    assert final is not None and final["status"] == "done" and final["errors"] == []
+    assert final["progress"]["electors"]["rows"] == 50
+    assert result["report"].fingerprint == read_fingerprint(url)
+
+
+def test_a_poller_can_cancel_the_job(url: str, seeded: Report) -> None:
+    status = LatestStatus(forward=lambda snapshot: time.sleep(0.005))
+    failure: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            seed(url, "baseline", clear=True, on_progress=status)
+        except BaseException as exc:  # noqa: BLE001 - the job records its outcome
+            failure.append(exc)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    while worker.is_alive():
+        latest = status.latest()
+        if latest and latest["current_phase"] == "electors":
+            status.cancel()
+        time.sleep(0.002)
+    worker.join()
+    assert [type(e) for e in failure] == [BuildCancelled]
+    latest = status.latest()
+    assert latest is not None and latest["status"] == "cancelled"
+    assert read_fingerprint(url) == seeded.fingerprint
+
+
+def test_bad_input_is_a_scenario_error_before_any_connection(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/never.sqlite"
+    with pytest.raises(ScenarioError, match="unknown scenario 'nope'.*small"):
+        seed(url, "nope", create_schema=True)
+    with pytest.raises(ScenarioError, match="bad setting"):
+        seed(url, "small", settings=["attendance"], create_schema=True)
+    with pytest.raises(ScenarioError, match="attendance.rate"):
+        seed(url, "small", settings={"attendance": {"rate": 3}}, create_schema=True)
+    with pytest.raises(ScenarioError, match="seed"):
+        seed(url, "small", seed=-1, create_schema=True)
+    assert not (tmp_path / "never.sqlite").exists()
+
+
+def test_missing_tables_and_missing_files_are_clear_errors(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    engine = make_engine(f"sqlite:///{empty}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE other (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    before = empty.read_bytes()
+    with pytest.raises(SchemaMismatch, match="create the schema first"):
+        seed(f"sqlite:///{empty}", "small")
+    with pytest.raises(SchemaMismatch):
+        clear(f"sqlite:///{empty}", "small")
+    assert empty.read_bytes() == before
+    with pytest.raises(DatabaseUnreachable, match="no SQLite database file"):
+        seed(f"sqlite:///{tmp_path}/absent.sqlite", "small")
+    with pytest.raises(DatabaseUnreachable):
+        database_fingerprint(f"sqlite:///{tmp_path}/no/dir/x.sqlite", "small")
+    assert not (tmp_path / "absent.sqlite").exists()

@@ -1,0 +1,180 @@
+"""What a run reports: the header line, the demoseed summary, built/cloned per worker, kept files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import Inner, header, summary_fingerprints, summary_sources
+
+RECORD = """
+import pytest
+from demohelp import dump
+
+@pytest.mark.parametrize("n", range({n}))
+def test_record(request, n, demo_dataset):
+    dump(request, demo_dataset)
+"""
+
+
+def _section(result: pytest.RunResult) -> list[str]:
+    lines = result.outlines
+    start = next(i for i, line in enumerate(lines) if re.match(r"^=+ demoseed =+$", line))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("===")), len(lines))
+    return [line for line in lines[start + 1 : end] if line.strip()]
+
+
+def test_header_shows_scenario_seed_and_database(inner: Inner) -> None:
+    inner.test_file(RECORD.format(n=1))
+    result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small", "--demo-seed=5")
+    result.assert_outcomes(passed=1)
+    assert header(result) == {
+        "scenario": "small",
+        "seed": "5",
+        "database": "sqlite (a file in pytest's base temp dir)",
+    }
+
+
+def test_summary_shows_fingerprint_rows_per_table_and_phase_times(inner: Inner) -> None:
+    inner.test_file(RECORD.format(n=1))
+    result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small")
+    result.assert_outcomes(passed=1)
+    data = inner.by_test()["test_record[0]"]
+    section = _section(result)
+    assert section[0] == f"small seed=42 fingerprint={data['fingerprint']} (102 rows)"
+    assert section[1] == (
+        "  rows: attendances 25, candidates 4, committees 2, elections 1, electors 50, guarantees 15, "
+        "members 3, parties 2"
+    )
+    assert re.match(
+        r"^  phases: election [\d.]+s, parties [\d.]+s, committees [\d.]+s, electors [\d.]+s, "
+        r"members [\d.]+s, guarantees [\d.]+s, attendance [\d.]+s$",
+        section[2],
+    ), section[2]
+    assert summary_sources(result) == [("main", "built")]
+    assert data["source"] == "built"
+    assert set(data["phase_seconds"]) == {
+        "election",
+        "parties",
+        "committees",
+        "electors",
+        "members",
+        "guarantees",
+        "attendance",
+    }
+
+
+def test_no_summary_section_when_no_test_uses_the_data(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    assert not any(re.match(r"^=+ demoseed =+$", line) for line in result.outlines)
+    # the header still says which data a test would get
+    assert header(result)["scenario"] == "baseline"
+
+
+def test_with_two_workers_one_builds_and_the_other_clones_the_same_data(inner: Inner) -> None:
+    inner.test_file(RECORD.format(n=10))
+    result = inner.pytester.runpytest("-p", "no:randomly", "-p", "xdist", "-n", "2", "--demo-scenario=small")
+    result.assert_outcomes(passed=10)
+    dumps = inner.dumps()
+    by_worker = {d["worker"]: d for d in dumps.values()}
+    assert set(by_worker) == {"gw0", "gw1"}
+    assert by_worker["gw0"]["fingerprint"] == by_worker["gw1"]["fingerprint"]
+    assert by_worker["gw0"]["table_fingerprints"] == by_worker["gw1"]["table_fingerprints"]
+    assert sorted(d["source"] for d in by_worker.values()) == ["built", "cloned"]
+    assert by_worker["gw0"]["database"] != by_worker["gw1"]["database"]
+    assert sorted(summary_sources(result)) in (
+        [("gw0", "built"), ("gw1", "cloned")],
+        [("gw0", "cloned"), ("gw1", "built")],
+    )
+    assert list(summary_fingerprints(result).values()) == [by_worker["gw0"]["fingerprint"]]
+    for worker, data in by_worker.items():
+        assert data["database"].endswith(f"_{worker}.sqlite")
+        assert any(f"  {worker}: " in line and data["database"] in line for line in result.outlines)
+
+
+def test_with_two_workers_every_marker_spec_is_built_once(inner: Inner) -> None:
+    inner.test_file(
+        """
+import pytest
+from demohelp import dump
+
+@pytest.mark.parametrize("n", range(6))
+@pytest.mark.demo_scenario("small", seed=1)
+def test_one(request, n, demo_dataset):
+    dump(request, demo_dataset)
+
+@pytest.mark.parametrize("n", range(6))
+@pytest.mark.demo_scenario("empty")
+def test_two(request, n, demo_dataset):
+    dump(request, demo_dataset)
+"""
+    )
+    result = inner.pytester.runpytest("-p", "no:randomly", "-p", "xdist", "-n", "2", "--dist=each")
+    result.assert_outcomes(passed=24)
+    sources = summary_sources(result)
+    assert sorted(s for _, s in sources) == ["built", "built", "cloned", "cloned"]
+    assert set(summary_fingerprints(result)) == {("small", 1), ("empty", 42)}
+
+
+def test_databases_are_removed_after_the_run_unless_kept(inner: Inner) -> None:
+    inner.test_file(RECORD.format(n=1))
+    url = f"sqlite:///{inner.pytester.path}/demo.db"
+    inner.pytester.runpytest(
+        "-p", "no:randomly", "--demo-scenario=small", f"--demo-db-url={url}"
+    ).assert_outcomes(passed=1)
+    assert not (inner.pytester.path / "demo.db").exists()
+    inner.pytester.runpytest(
+        "-p", "no:randomly", "--demo-scenario=small", f"--demo-db-url={url}", "--demo-keep"
+    ).assert_outcomes(passed=1)
+    assert (inner.pytester.path / "demo.db").stat().st_size > 0
+
+
+def test_reuse_keeps_the_snapshot_and_the_next_run_clones_it(inner: Inner) -> None:
+    inner.test_file(RECORD.format(n=1))
+    cache = inner.pytester.path / "snapshots"
+    args = ("-p", "no:randomly", "--demo-scenario=small", "--demo-reuse", f"--demo-cache-dir={cache}")
+    first = inner.pytester.runpytest(*args)
+    first.assert_outcomes(passed=1)
+    assert summary_sources(first) == [("main", "built")]
+    assert list(cache.glob("*.sqlite"))
+    second = inner.pytester.runpytest(*args)
+    second.assert_outcomes(passed=1)
+    assert summary_sources(second) == [("main", "cloned")]
+    assert summary_fingerprints(first) == summary_fingerprints(second)
+    third = inner.pytester.runpytest(*args, "--demo-rebuild")
+    third.assert_outcomes(passed=1)
+    assert summary_sources(third) == [("main", "built")]
+    assert summary_fingerprints(third) == summary_fingerprints(first)
+
+
+def test_without_reuse_no_snapshot_is_left_behind(inner: Inner) -> None:
+    inner.test_file(RECORD.format(n=1))
+    inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small").assert_outcomes(passed=1)
+    basetemp = inner.pytester.path.parent / "basetemp"
+    assert not list(basetemp.rglob("*.sqlite"))
+
+
+def test_a_spec_that_cannot_be_built_fails_its_tests_in_one_line_and_others_pass(inner: Inner) -> None:
+    inner.test_file(
+        """
+import pytest
+
+# valid settings, but electors need at least one committee to be assigned to
+@pytest.mark.demo_scenario("small", committees={"count": 0})
+def test_one(demo_dataset):
+    pass
+
+@pytest.mark.demo_scenario("small", committees={"count": 0})
+def test_two(demo_session):
+    pass
+
+def test_plain(demo_dataset):
+    assert demo_dataset.counts["committees"] == 2
+"""
+    )
+    result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small")
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines(["*demoseed: cannot build scenario 'small': *committee*"])
+    assert "Traceback" not in result.stdout.str()
