@@ -16,6 +16,7 @@ from .determinism import reseed_factory_boy
 from .engines import safe_url
 from .fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
 from .fixtures import _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
+from .fixtures import load_metadata
 from .marker import MARKER, MARKER_HELP, marker_spec
 from .registry import all_scenarios, register
 from .scenario import Scenario, ScenarioError
@@ -162,13 +163,15 @@ def _check_sqlite_location(url: str) -> None:
     database = Path(make_url(url).database or "")
     if database.is_dir():
         raise ScenarioError(f"cannot use {str(database)!r} as a SQLite file: it is a directory")
-    probe = database.absolute().parent
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(probe)!r} is not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(probe)!r} is not writable")
+    parent = database.absolute().parent
+    if not parent.exists():
+        raise ScenarioError(
+            f"cannot create SQLite file {str(database)!r}: directory {str(parent)!r} does not exist"
+        )
+    if not parent.is_dir():
+        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not writable")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -186,6 +189,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 check(settings.db_url)
         except ScenarioError as exc:
             raise pytest.UsageError(f"--demo-db-url: {exc}") from None
+    if settings.metadata_path:
+        load_metadata(settings.metadata_path)  # a path that cannot be imported: exit 4 now
     install_state(config, settings)
 
 

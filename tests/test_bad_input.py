@@ -247,6 +247,9 @@ class TestMarked:
             "sqlite:///{file}/sub/demo.db", ["--demo-db-url", "demo.db"], id="sqlite-parent-is-a-file"
         ),
         pytest.param(
+            "sqlite:///{missing}/demo.db", ["--demo-db-url", "does not exist"], id="sqlite-directory-missing"
+        ),
+        pytest.param(
             "postgresql+psycopg://u:secret@127.0.0.1:1/demo", ["--demo-db-url"], id="postgres-refused"
         ),
     ],
@@ -256,7 +259,7 @@ def test_unusable_database_url_is_a_usage_error_and_leaves_nothing(
 ) -> None:
     blocker = project.path / "blocker.txt"
     blocker.write_text("a file, not a directory")
-    url = url.format(file=blocker)
+    url = url.format(file=blocker, missing=project.path / "no" / "such" / "dir")
     before = _files(project.path)
     basetemp = project.path.parent / "basetemp"
     line = assert_usage_error(_run(project, f"--demo-db-url={url}", subprocess=True), *fragments)
@@ -296,3 +299,19 @@ def test_marked(demo_dataset):
     result = _run(project, "-p", "xdist", "-n", "2", "--demo-scenario=small")
     assert_usage_error(result, "test_marked.py::test_marked", "unknown scenario 'nope'")
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("path", "fragments"),
+    [
+        pytest.param("no_such_module.models:Base.metadata", ["no_such_module"], id="module-missing"),
+        pytest.param("appmeta:Nope.metadata", ["appmeta:Nope.metadata", "Nope"], id="attribute-missing"),
+        pytest.param("appmeta:NAME", ["appmeta:NAME", "not a MetaData"], id="not-metadata"),
+    ],
+)
+def test_unloadable_demo_metadata_is_a_usage_error(
+    project: pytest.Pytester, path: str, fragments: list[str]
+) -> None:
+    project.makepyfile(appmeta="import sqlalchemy as sa\nNAME = 'x'\nmetadata = sa.MetaData()\n")
+    project.makeini(f"[pytest]\npythonpath = .\ndemo_metadata = {path}\n")
+    assert_usage_error(_run(project), "demo_metadata", *fragments)
