@@ -19,6 +19,7 @@ from .fixtures import _demo_provided, _demo_provider  # noqa: F401  (private hel
 from .fixtures import load_metadata
 from .marker import MARKER, MARKER_HELP, marker_spec
 from .registry import all_scenarios, register
+from .reporters import describe_phases
 from .scenario import Scenario, ScenarioError
 from .settings import DEFAULT_SCENARIO, DEFAULT_SEED, DemoSettings
 from .state import demo_state, install_state, summarize
@@ -291,10 +292,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"({dataset.total_rows:,} rows)"
         )
         write("  rows: " + ", ".join(f"{t} {n:,}" for t, n in dataset.counts.items()))
-        write(
-            "  phases: "
-            + ", ".join(f"{p} {s:.3f}s" for p, s in dataset.phase_seconds.items() if s)
-        )
+        write("  phases: " + describe_phases(dataset))
         if dataset.fallbacks:
             write("  per-row fallbacks: " + "; ".join(dataset.fallbacks))
         for item in sorted(items, key=lambda d: d["worker"]):

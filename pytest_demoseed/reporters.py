@@ -9,7 +9,6 @@ snapshot for a poller in another thread and turns ``cancel()`` into a ``STOP``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import threading
@@ -22,7 +21,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from .dataset import Dataset
 from .progress import STOP, ProgressCallback
+from .registry import get_scenario
+from .scenario import ScenarioError
 
 __all__ = [
     "FINAL_STATUSES",
@@ -33,7 +35,7 @@ __all__ = [
     "ProgressMode",
     "Reporter",
     "choose",
-    "terminal_reporter_for",
+    "describe_phases",
 ]
 
 ProgressMode = Literal["auto", "bar", "json", "none"]
@@ -267,42 +269,28 @@ def choose(mode: str, stream: TextIO | None = None) -> Reporter:
     raise ValueError(f"progress must be one of {', '.join(MODES)}, not {mode!r}")
 
 
-class _DelayedOutsideCapture(Reporter):
-    """For the pytest plugin: shows ``inner`` only once a build has run ``delay`` seconds, and
-    writes with pytest's output capture suspended (builds run inside fixtures)."""
+def describe_phases(dataset: Dataset) -> str:
+    """``election 1 row 0.001s, parties 6 rows 0.002s, ..., attendance off`` for the summary.
 
-    def __init__(self, inner: Reporter, capture_manager: Any, delay: float) -> None:
-        self.inner, self.capture_manager, self.delay = inner, capture_manager, delay
-        self._shown = False
-
-    def _suspended(self) -> Any:
-        if self.capture_manager is None:
-            return contextlib.nullcontext()
-        return self.capture_manager.global_and_fixture_disabled()
-
-    def __call__(self, snapshot: dict[str, Any]) -> None:
-        if not self._shown and float(snapshot.get("elapsed", 0.0)) < self.delay:
-            return  # a quick build shows nothing; the summary reports it
-        self._shown = True
-        with self._suspended():
-            self.inner(snapshot)
-
-    def close(self) -> None:
-        if self._shown:
-            with self._suspended():
-                self.inner.close()
-
-
-def terminal_reporter_for(config: Any, mode: str) -> Reporter | None:
-    """The pytest plugin's reporter for ``--demo-progress``: ``auto`` shows transient bars on a
-    terminal for builds that take over a second, ``bar`` always shows them, ``none`` nothing."""
-    if mode == "none":
-        return None
-    real = sys.__stdout__
-    if mode == "auto" and (real is None or not _is_terminal(real)):
-        return None
-    capture = config.pluginmanager.getplugin("capturemanager")
-    if mode == "json":
-        return _DelayedOutsideCapture(JsonLinesReporter(real or sys.stdout), capture, 0.0)
-    bar = BarReporter(Console(file=real), transient=mode == "auto")
-    return _DelayedOutsideCapture(bar, capture, 1.0 if mode == "auto" else 0.0)
+    A phase's rows are those of the tables it declares (``@phase(tables=...)``), from the
+    dataset's counts, so a cloned or reused dataset reports them too; a phase that declares
+    none shows its seconds only.
+    """
+    try:
+        phases = {p.name: p for p in get_scenario(dataset.scenario).phases}
+    except ScenarioError:  # a scenario this process does not know: seconds only
+        phases = {}
+    owner: dict[str, str] = {}
+    for name, found in phases.items():
+        for table in found.tables:
+            owner.setdefault(table, name)
+    parts = []
+    for name, seconds in dataset.phase_seconds.items():
+        if not dataset.settings.get(name, {}).get("enabled", True):
+            parts.append(f"{name} off")
+            continue
+        tables = [t for t, o in owner.items() if o == name]
+        rows = sum(dataset.counts.get(t, 0) for t in tables)
+        made = f" {rows:,} row{'' if rows == 1 else 's'}" if tables else ""
+        parts.append(f"{name}{made} {seconds:.3f}s")
+    return ", ".join(parts)

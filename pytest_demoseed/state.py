@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from .backends import Backend, backend_for
 from .databases import DatabaseProvider, Provided
 from .dataset import Dataset
+from .live_progress import PytestLiveProgress, live_progress_for
 from .scenario import ScenarioError
 from .settings import DemoSettings
 from .spec import ScenarioSpec
@@ -96,14 +97,12 @@ class DemoState:
             on_progress=self.progress_reporter(),
         )
 
-    def progress_reporter(self) -> Any:
-        if self.settings.progress == "none" or self.worker:
+    def progress_reporter(self) -> PytestLiveProgress | None:
+        """Live build progress for ``--demo-progress``; never in an xdist worker, whose output
+        is not the user's terminal (the terminal summary reports each worker's builds)."""
+        if self.worker:
             return None
-        try:
-            from .reporters import terminal_reporter_for
-        except ImportError:
-            return None
-        return terminal_reporter_for(self.config, self.settings.progress)
+        return live_progress_for(self.config, self.settings.progress)
 
     def provide(self, provider: DatabaseProvider, spec: ScenarioSpec) -> Provided:
         """The spec's data in this worker; a spec that failed once fails fast after."""

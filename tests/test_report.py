@@ -47,8 +47,9 @@ def test_summary_shows_fingerprint_rows_per_table_and_phase_times(inner: Inner) 
         "members 3, parties 2"
     )
     assert re.match(
-        r"^  phases: election [\d.]+s, parties [\d.]+s, committees [\d.]+s, electors [\d.]+s, "
-        r"members [\d.]+s, guarantees [\d.]+s, attendance [\d.]+s$",
+        r"^  phases: election 1 row [\d.]+s, parties 6 rows [\d.]+s, committees 2 rows [\d.]+s, "
+        r"electors 50 rows [\d.]+s, members 3 rows [\d.]+s, guarantees 15 rows [\d.]+s, "
+        r"attendance 25 rows [\d.]+s$",
         section[2],
     ), section[2]
     assert summary_sources(result) == [("main", "built")]

@@ -152,23 +152,20 @@ def test_latest_status_keeps_the_newest_and_turns_cancel_into_stop() -> None:
     assert latest is not None and latest["progress"]["electors"]["rows"] == 2 and len(forwarded) == 2
 
 
-def test_the_plugins_reporter_waits_a_second_and_only_then_shows(tmp_path: Path) -> None:
-    from pytest_demoseed.reporters import _DelayedOutsideCapture
+def test_the_plugins_live_display_stays_silent_for_a_real_quick_build(tmp_path: Path) -> None:
+    from _pytest._io import TerminalWriter
 
-    seen: list[dict[str, Any]] = []
+    from pytest_demoseed.live_progress import PytestLiveProgress
 
-    class Recorder(NullReporter):
-        def __call__(self, snapshot: dict[str, Any]) -> None:
-            seen.append(snapshot)
-
-    quick = _DelayedOutsideCapture(Recorder(), None, delay=1.0)
-    seed(f"sqlite:///{tmp_path}/a.db", "small", create_schema=True, on_progress=quick)
-    assert seen == []  # a quick build shows nothing
-    slow = _DelayedOutsideCapture(Recorder(), None, delay=1.0)
-    slow({**snapshot(rows=1), "elapsed": 0.5})
-    slow({**snapshot(rows=2), "elapsed": 1.5})
-    slow({**snapshot(status="done", phase=None, rows=3), "elapsed": 1.6})
-    assert [s["progress"]["electors"]["rows"] for s in seen] == [2, 3]
+    out = io.StringIO()
+    writer = TerminalWriter(out)
+    writer.write("test_x.py ")
+    live = PytestLiveProgress(writer, terminal=True)
+    seed(f"sqlite:///{tmp_path}/a.db", "small", create_schema=True, on_progress=live)
+    assert out.getvalue() == "test_x.py "  # under a second: no flicker, the summary reports it
+    slow = PytestLiveProgress(writer, terminal=True, delay=0.0)
+    seed(f"sqlite:///{tmp_path}/b.db", "small", create_schema=True, on_progress=slow)
+    assert "demoseed electors" in out.getvalue() and out.getvalue().endswith("G")  # shown, then erased
 
 
 def test_a_bar_started_late_still_lists_the_phases_already_done() -> None:
