@@ -10,6 +10,8 @@ from .distributions import apportion, choose_parents, progression, spread_times,
 from .factory_binding import bound_factories, factories_in
 from .progress import STOP, BuildCancelled, JobStatus
 from .registry import get_scenario, register, scenario_names
+from .reporters import LatestStatus
+from .samples import SamplePool
 from .scenario import Batch, Phase, Scenario, ScenarioError, phase
 from .spec import ScenarioSpec, resolve_spec
 
@@ -21,9 +23,11 @@ __all__ = [
     "BuildCancelled",
     "Dataset",
     "JobStatus",
+    "LatestStatus",
     "Phase",
     "PhaseContext",
     "Report",
+    "SamplePool",
     "Scenario",
     "ScenarioError",
     "ScenarioSpec",

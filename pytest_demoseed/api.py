@@ -22,7 +22,7 @@ from .build import build
 from .dataset import Dataset
 from .engines import make_engine, safe_url
 from .fingerprint import fingerprint_database
-from .progress import ProgressCallback
+from .progress import BuildCancelled, ProgressCallback
 from .registry import get_scenario, register, scenario_names
 from .scenario import Scenario, ScenarioError
 from .schema import check_schema
@@ -47,6 +47,8 @@ SettingsInput = Mapping[str, Mapping[str, Any]] | Sequence[str] | None
 
 #: Backends whose DDL commits on its own: there the schema is created before the build transaction.
 _NON_TRANSACTIONAL_DDL = frozenset({"mysql", "mariadb"})
+#: A build's last snapshot has one of these statuses.
+_FINAL = frozenset({"done", "failed", "cancelled"})
 
 
 class DatabaseUrlError(ScenarioError):
@@ -291,12 +293,55 @@ def seed(
     """
     spec = resolve(scenario, seed=seed, settings=settings, fresh_database=clear)
     new_file = _new_sqlite_file(engine_or_url)
+    progress = _FinalStatus(on_progress) if on_progress is not None else None
     try:
-        return _seed(engine_or_url, spec, on_progress=on_progress, create_schema=create_schema, clear=clear)
-    except BaseException:
+        return _seed(engine_or_url, spec, on_progress=progress, create_schema=create_schema, clear=clear)
+    except BaseException as exc:
         if new_file is not None:  # SQLite made the file on connect: remove it, as it was not there
             new_file.unlink(missing_ok=True)
+        if progress is not None:
+            progress.ended_by(exc)
         raise
+
+
+class _FinalStatus:
+    """Passes snapshots on, and makes sure a poller's last one is final whatever ended the build.
+
+    The builder reports its own failures (bad schema, database errors), cancels and interrupts;
+    anything else (a bug in a user's phase, a database that vanished before the first event)
+    would leave a web job showing ``running`` forever, so it is reported as ``failed`` here.
+    """
+
+    def __init__(self, callback: ProgressCallback) -> None:
+        self.callback = callback
+        self.last: dict[str, Any] | None = None
+        self.callback_raised = False
+
+    def __call__(self, snapshot: dict[str, Any]) -> Any:
+        self.last = snapshot
+        try:
+            return self.callback(snapshot)
+        except BaseException:
+            self.callback_raised = True  # the callback's own error: do not call it again
+            raise
+
+    def ended_by(self, exc: BaseException) -> None:
+        if self.callback_raised or (self.last is not None and self.last["status"] in _FINAL):
+            return
+        last = self.last or {"current_phase": None, "progress": {}, "errors": [], "elapsed": 0.0}
+        cancelled = isinstance(exc, (KeyboardInterrupt, BuildCancelled))
+        error = {
+            "phase": last["current_phase"],
+            "message": _first_line(exc),
+            "extra": {"error": type(exc).__name__},
+        }
+        self.callback(
+            {
+                **last,
+                "status": "cancelled" if cancelled else "failed",
+                "errors": [*last["errors"], *([] if cancelled else [error])],
+            }
+        )
 
 
 def _new_sqlite_file(engine_or_url: EngineOrUrl) -> Path | None:
@@ -331,14 +376,26 @@ def _seed(
             if clear:
                 _delete_rows(conn, spec.scenario)
 
-        dataset = build(
-            engine,
-            spec,
-            on_progress=on_progress,
-            database_label=safe_url(engine.url),
-            prepare=prepare,
-        )
+        try:
+            dataset = build(
+                engine,
+                spec,
+                on_progress=on_progress,
+                database_label=safe_url(engine.url),
+                prepare=prepare,
+            )
+        except Exception as exc:
+            raise _as_sqlalchemy_error(engine, exc) from exc
     return Report.from_dataset(dataset, cleared=clear)
+
+
+def _as_sqlalchemy_error(engine: sa.Engine, exc: Exception) -> Exception:
+    """A driver's own error (batches are written through its cursor) as SQLAlchemy's matching one,
+    ``sa.exc.IntegrityError`` and so on, so callers catch one family on every backend."""
+    base = getattr(engine.dialect.loaded_dbapi, "Error", None)
+    if isinstance(base, type) and isinstance(exc, base):
+        return sa.exc.DBAPIError.instance(None, None, exc, base, dialect=engine.dialect)
+    return exc
 
 
 def clear(engine_or_url: EngineOrUrl, scenario: str | Scenario) -> dict[str, int]:

@@ -13,7 +13,9 @@ then. Internal bugs keep their traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -25,13 +27,14 @@ from . import __version__
 from .api import DatabaseUrlError, Report, clear, database_fingerprint, resolve, seed
 from .build import describe_counts
 from .progress import BuildCancelled
-from .registry import all_scenarios, get_scenario
+from .registry import all_scenarios, get_scenario, register_all, scenario_names
 from .reporters import MODES, choose
 from .scenario import Scenario, ScenarioError
 
 __all__ = ["cli", "main"]
 
 ENV_URL = "DEMOSEED_DATABASE_URL"
+ENV_SCENARIOS = "DEMOSEED_SCENARIOS"
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -104,8 +107,53 @@ scenario_option = click.option(
 )
 
 
+def _import_scenarios(spec: str) -> None:
+    """``module`` or ``module:NAME``: import it (from the current directory or ``sys.path``) and
+    register NAME, or every Scenario the module defines at top level."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name:
+        _usage(f"--scenarios {spec!r}: expected MODULE or MODULE:NAME, e.g. myapp.scenarios")
+    scenario_names()  # built-ins and entry points first, so a clash names the user's scenario
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` does: a project's own package is found
+    try:
+        module = importlib.import_module(module_name)
+        target: Any = module
+        for part in attribute.split(".") if attribute else []:
+            target = getattr(target, part)
+    except Exception as exc:  # the user's module failed to import: one line, not its traceback
+        _usage(f"--scenarios {spec}: cannot import it ({type(exc).__name__}: {_first_line(exc)})")
+    if attribute:
+        found = register_all(target, source=f"--scenarios {spec}")
+    else:
+        found = register_all([v for v in vars(module).values() if isinstance(v, Scenario)],
+                             source=f"--scenarios {spec}")
+    if not found and not attribute:
+        _usage(f"--scenarios {spec}: the module defines no Scenario (name one: MODULE:NAME)")
+
+
+def _load_scenarios(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for spec in value:
+        try:
+            _import_scenarios(spec)
+        except ScenarioError as exc:  # a name clash with a registered scenario, a wrong object
+            _usage(str(exc))
+    return value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="demoseed")
+@click.option(
+    "--scenarios",
+    "scenario_modules",
+    multiple=True,
+    envvar=ENV_SCENARIOS,
+    metavar="MODULE[:NAME]",
+    callback=_load_scenarios,
+    expose_value=False,
+    help="Import your own scenarios from a module (every Scenario it defines, or NAME); repeatable "
+    f"(default: ${ENV_SCENARIOS}, space-separated). Installed packages' entry points are always read.",
+)
 def cli() -> None:
     """Seed databases with pytest-demoseed scenarios: the same data your tests see."""
 
@@ -247,6 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         _error("interrupted; nothing was written")
         return EXIT_INTERRUPTED
+    except ScenarioError as exc:  # e.g. an installed package's entry point that cannot be loaded
+        _error(str(exc))
+        return EXIT_RUNTIME
     return result if isinstance(result, int) else 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import itertools
 import math
@@ -120,10 +119,3 @@ def progression(start: float, end: float, steps: int, curve: str = "linear") -> 
         raise ValueError(f"unknown curve {curve!r}; use linear, ease-in or ease-out")
     shape = shapes[curve]
     return [start + (end - start) * shape(i / (steps - 1)) for i in range(steps)]
-
-
-def weighted_index(cum_weights: Sequence[float], value: float) -> int:
-    """Index of ``value`` (in ``[0, total)``) in a cumulative weight table."""
-    return bisect.bisect_right(cum_weights, value)
-
-

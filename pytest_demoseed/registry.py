@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 from typing import TypeVar
 
 from .scenario import Scenario, ScenarioError
 
-__all__ = ["ENTRY_POINT_GROUP", "all_scenarios", "get_scenario", "register", "scenario_names"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "all_scenarios",
+    "get_scenario",
+    "register",
+    "register_all",
+    "scenario_names",
+    "scenarios_in",
+]
 
 ENTRY_POINT_GROUP = "pytest_demoseed.scenarios"
 
@@ -63,13 +71,47 @@ def _load_builtin_and_entry_points() -> None:
     from .election import scenarios as _election  # noqa: F401  (registers the built-ins)
 
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        loaded = entry.load()
-        items = loaded() if callable(loaded) and not isinstance(loaded, Scenario) else loaded
-        if isinstance(items, Scenario):
-            items = [items]
-        for item in items or ():
-            if isinstance(item, Scenario) and _scenarios.get(item.name) is not item:
-                register(item)
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # a broken installed package: one line naming it, not a traceback
+            raise ScenarioError(
+                f"entry point {entry.name} = {entry.value} (group {ENTRY_POINT_GROUP}) cannot be "
+                f"loaded: {type(exc).__name__}: {exc}"
+            ) from None
+        register_all(loaded, source=f"entry point {entry.name}")
+
+
+def scenarios_in(value: object, *, source: str) -> list[Scenario]:
+    """A Scenario, an iterable of them, or a callable returning either, as a list.
+
+    What an entry point, ``demoseed --scenarios module:NAME`` or the hook may hand over.
+    """
+    if callable(value) and not isinstance(value, (Scenario, type)):
+        value = value()
+    if value is None:
+        return []
+    if isinstance(value, Scenario):
+        return [value]
+    if isinstance(value, (str, bytes, type)) or not isinstance(value, Iterable):
+        raise ScenarioError(f"{source} gave {_describe(value)}, not a Scenario or a list of them")
+    found = list(value)
+    wrong = [item for item in found if not isinstance(item, Scenario)]
+    if wrong:
+        raise ScenarioError(f"{source} gave {_describe(wrong[0])} among its scenarios")
+    return found
+
+
+def _describe(value: object) -> str:
+    return f"class {value.__name__}" if isinstance(value, type) else f"a {type(value).__name__}"
+
+
+def register_all(value: object, *, source: str) -> list[Scenario]:
+    """Register every scenario :func:`scenarios_in` finds in ``value``; returns them."""
+    found = scenarios_in(value, source=source)
+    for item in found:
+        if _scenarios.get(item.name) is not item:
+            register(item)
+    return found
 
 
 def get_scenario(name: str) -> Scenario:

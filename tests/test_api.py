@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +16,17 @@ import sqlalchemy as sa
 
 from pytest_demoseed import (
     STOP,
+    Batch,
     BuildCancelled,
+    PhaseContext,
     Report,
+    Scenario,
     ScenarioError,
     clear,
     database_fingerprint,
     get_scenario,
+    phase,
+    registry,
     seed,
 )
 from pytest_demoseed.api import DatabaseUnreachable
@@ -226,3 +234,141 @@ def test_missing_tables_and_missing_files_are_clear_errors(tmp_path: Path) -> No
     with pytest.raises(DatabaseUnreachable):
         database_fingerprint(f"sqlite:///{tmp_path}/no/dir/x.sqlite", "small")
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+# --- the job-status events, as the issue shapes them -----------------------------------------------
+
+
+def test_progress_events_are_job_statuses_with_per_phase_counters(url: str) -> None:
+    """``{"status", "current_phase", "progress": {"parties": {"created", "candidates"},
+    "guarantees": {"total", "batches"}, ...}, "errors": [...]}``, phase by phase."""
+    events: list[dict[str, Any]] = []
+    report = seed(url, "baseline", create_schema=True, on_progress=events.append)
+    phases = [p.name for p in get_scenario("baseline").phases]
+    for event in events:
+        assert set(event) == {"status", "current_phase", "progress", "errors", "elapsed"}
+        assert list(event["progress"]) == phases  # every phase, in build order, from the first event
+        assert event["errors"] == []
+    assert events[0]["status"] == "running" and events[-1]["status"] == "done"
+    assert all(e["status"] == "running" for e in events[:-1])
+    entered = [e["current_phase"] for e in events if e["current_phase"] is not None]
+    assert list(dict.fromkeys(entered)) == phases  # phases are entered once each, in order
+    in_guarantees = next(e for e in events if e["current_phase"] == "guarantees")
+    parties = in_guarantees["progress"]["parties"]
+    assert parties["created"] == report.counts["parties"]
+    assert parties["candidates"] == report.counts["candidates"]
+    guarantees = events[-1]["progress"]["guarantees"]
+    batch_size = report.settings["guarantees"]["batch_size"]
+    assert guarantees["total"] == report.counts["guarantees"]
+    assert guarantees["batches"] == -(-report.counts["guarantees"] // batch_size) > 1
+    assert events[-1]["progress"]["electors"]["created"] == report.counts["electors"]
+    json.dumps(events)  # a web job can store them as they are
+
+
+THINGS = sa.MetaData()
+sa.Table("things", THINGS, sa.Column("id", sa.Integer, primary_key=True), sa.Column("label", sa.String(20)))
+
+
+def things_scenario(name: str, failure: str) -> Scenario:
+    """Writes 10 rows, then fails the way ``failure`` says: a database error, a bug, or Ctrl-C."""
+
+    @phase("things", tables=("things",))
+    def things(ctx: PhaseContext) -> Iterator[Batch]:
+        ids = list(ctx.allocate("things", 10))
+        yield Batch("things", ("id", "label"), [(i, f"thing {i}") for i in ids])
+        ctx.progress(created=10)
+        if failure == "duplicate key":
+            yield Batch("things", ("id", "label"), [(ids[0], "again")])
+        elif failure == "bug":
+            raise RuntimeError("boom in a user's phase")
+        elif failure == "interrupt":
+            raise KeyboardInterrupt
+
+    return Scenario(name=name, description="things", phases=(things,), metadata=THINGS)
+
+
+@pytest.fixture()
+def things_db(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    path = tmp_path / "things.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    THINGS.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO things (id, label) VALUES (100, 'kept')"))
+    engine.dispose()
+    yield f"sqlite:///{path}", path
+    for name in [n for n in registry.scenario_names() if n.startswith("things-")]:
+        registry.unregister(name)
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised", "status", "error"),
+    [
+        ("duplicate key", sa.exc.IntegrityError, "failed", "IntegrityError"),
+        ("bug", RuntimeError, "failed", "RuntimeError"),
+        ("interrupt", KeyboardInterrupt, "cancelled", None),
+    ],
+)
+def test_a_failure_inside_a_phase_ends_the_job_status_and_writes_nothing(
+    things_db: tuple[str, Path], failure: str, raised: type[BaseException], status: str, error: str | None
+) -> None:
+    url, path = things_db
+    before = path.read_bytes()
+    events: list[dict[str, Any]] = []
+    with pytest.raises(raised):
+        seed(url, things_scenario(f"things-{failure.replace(' ', '-')}", failure), on_progress=events.append)
+    last = events[-1]
+    assert last["status"] == status and last["current_phase"] == "things"
+    assert last["progress"]["things"]["created"] == 10  # the counters as they stood
+    if error is None:
+        assert last["errors"] == []
+    else:
+        assert len(last["errors"]) == 1
+        (reported,) = last["errors"]
+        assert set(reported) == {"phase", "message", "extra"}
+        assert reported["phase"] == "things" and reported["extra"]["error"] == error
+        assert "\n" not in reported["message"] and reported["message"]
+    assert path.read_bytes() == before  # the 10 rows written before the failure were rolled back
+
+
+def test_keyboard_interrupt_in_the_callback_is_a_cancelled_job(url: str, seeded: Report) -> None:
+    events: list[dict[str, Any]] = []
+
+    def interrupt_in_electors(snapshot: dict[str, Any]) -> None:
+        events.append(snapshot)
+        if snapshot["current_phase"] == "electors" and snapshot["status"] == "running":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        seed(url, "small", seed=5, clear=True, on_progress=interrupt_in_electors)
+    assert events[-1]["status"] == "cancelled" and events[-1]["errors"] == []
+    assert read_fingerprint(url) == seeded.fingerprint
+
+
+# --- the README's background-job example runs as written -------------------------------------------
+
+
+def readme_block(containing: str) -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    found = [block for block in blocks if containing in block]
+    assert len(found) == 1, f"README should have one python block with {containing!r}"
+    return found[0]
+
+
+def test_the_readme_thread_example_runs_and_ends_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_block("threading.Thread"), "README.md", "exec"), {"__name__": "readme"})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == "done", printed
+    assert database_fingerprint("sqlite:///demo.sqlite", "baseline") == seed(
+        f"sqlite:///{tmp_path}/twin.sqlite", "baseline", create_schema=True
+    ).fingerprint
+
+
+def test_the_readme_celery_sketch_calls_seed_as_documented() -> None:
+    """The Celery task is a sketch (no Celery here): it must at least compile and use the API's names."""
+    block = readme_block("update_state")
+    compile(block, "README.md", "exec")
+    assert "seed(" in block and "on_progress=" in block and "STOP" in block

@@ -1,24 +1,29 @@
-"""The demoseed command through a real subprocess, against SQLite files (and PostgreSQL if running)."""
+"""The demoseed command through a real subprocess, against SQLite files and the PostgreSQL and MariaDB
+servers (skipped if they are down, failed under CI=true)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import pty
+import re
 import shutil
+import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from servers import Server
 
-from pytest_demoseed import get_scenario, seed
+from pytest_demoseed import database_fingerprint, get_scenario, seed
 from pytest_demoseed.cli import main
 from pytest_demoseed.engines import make_engine
 
@@ -248,53 +253,231 @@ def test_more_bad_input_in_process(
     assert digest(path) == before
 
 
-# --- PostgreSQL ----------------------------------------------------------------------------------
-
-PG_ADMIN = "host=127.0.0.1 port=5432 user=root dbname=postgres connect_timeout=3"
+# --- progress display ------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def pg_database() -> Iterator[str]:
-    """A scratch database on the local server, dropped afterwards; skipped (failed on CI) if down."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL is not reachable at 127.0.0.1:5432 as user root: {str(exc).strip()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    name = f"demoseed_clitest_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+def test_progress_bar_shows_a_bar_per_phase_with_rows_per_second(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "bar.sqlite")
+    result = run("seed", "--db-url", url, "--scenario", "small", "--create-schema", "--progress", "bar")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for item in get_scenario("small").phases:  # piped: rich prints the final bars once, plainly
+        (bar,) = [line for line in lines if line.split()[:1] == [item.name]]
+        assert re.search(r"━+ +[\d,]+ rows +[\d,]+ rows/s", bar), bar
+    assert re.search(r"^ +50 rows|electors .* 50 rows ", result.stdout, re.M)
+    assert "\x1b[" not in result.stdout and '{"status"' not in result.stdout
+    assert "fingerprint " in lines[-1]
+
+
+def test_auto_progress_on_a_terminal_draws_live_bars(tmp_path: Path) -> None:
+    """stdout a real pseudo-terminal: ``auto`` picks the bars, redrawn in place, not JSON lines."""
+    url = sqlite_url(tmp_path / "tty.sqlite")
+    main_fd, child_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "DEMOSEED_DATABASE_URL"}
+    env.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_demoseed", "seed", "--db-url", url, "--scenario", "baseline",
+         "--create-schema"],
+        stdin=child_fd, stdout=child_fd, stderr=subprocess.PIPE, env=env, close_fds=True,
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
         try:
-            # trust auth ignores the password: it is here to show it never reaches the output
-            yield f"postgresql+psycopg://root:s3cret@127.0.0.1:5432/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "\x1b[" in screen  # cursor control: the bars are redrawn in place
+    assert '{"status"' not in screen
+    for item in get_scenario("baseline").phases:
+        assert re.search(rf"{item.name} +\S*━", screen), item.name
+    assert re.search(r"2,000 rows +[\d,]+ rows/s", screen)
+    assert "fingerprint " in screen
 
 
-def test_postgresql_seed_fingerprint_clear(pg_database: str, tmp_path: Path) -> None:
-    missing = run("seed", "--db-url", pg_database, "--scenario", "small", "--progress", "none")
+# --- Ctrl-C ------------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_mid_build_rolls_back_even_the_clear(tmp_path: Path) -> None:
+    """SIGINT while electors are being written, in a build that cleared the database first:
+    exit 130, one line, and the file is byte for byte what it was."""
+    path = tmp_path / "interrupted.sqlite"
+    seed(sqlite_url(path), "small", create_schema=True)
+    before = digest(path)
+    environ = {k: v for k, v in os.environ.items() if k != "DEMOSEED_DATABASE_URL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_demoseed", "seed", "--db-url", sqlite_url(path),
+         "--scenario", "baseline", "--clear", "--set", "electors.count=2000000", "--progress", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    seen = []
+    for line in process.stdout:
+        event = json.loads(line)
+        seen.append(event["current_phase"])
+        if event["current_phase"] == "electors" and event["progress"]["electors"].get("rows"):
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stdout.read()
+    code = process.wait(timeout=60)
+    stderr = process.stderr.read()
+    assert "electors" in seen, seen
+    assert code == 130, (code, stderr)
+    assert stderr.splitlines() == ["demoseed: error: interrupted; nothing was written"], stderr
+    last = json.loads(rest.splitlines()[-1]) if rest.strip() else None
+    assert last is None or last["status"] == "cancelled"
+    assert digest(path) == before
+
+
+# --- the console script ---------------------------------------------------------------------------
+
+
+def test_the_console_script_is_installed_and_runs() -> None:
+    scripts = [e for e in entry_points(group="console_scripts") if e.name == "demoseed"]
+    assert [e.value for e in scripts] == ["pytest_demoseed.cli:main"]
+    script = Path(sys.executable).parent / "demoseed"
+    assert script.exists(), f"pip install put no demoseed script next to {sys.executable}"
+    result = subprocess.run([str(script), "list"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "\nsmall: " in "\n" + result.stdout, result.stderr
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.stdout.strip() == "demoseed, version 0.1.0"
+
+
+# --- your own scenarios: --scenarios MODULE -----------------------------------------------------------
+
+CHAT = Path(__file__).resolve().parent.parent / "examples" / "chat"
+
+
+def run_in(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DEMOSEED_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_demoseed", *args],
+        capture_output=True, text=True, timeout=120, env=environ, cwd=cwd,
+    )
+
+
+def test_the_command_seeds_a_projects_own_scenario_from_its_module(tmp_path: Path) -> None:
+    """The chat example's scenarios, from its directory, as its README says: seed, fingerprint, clear."""
+    url = sqlite_url(tmp_path / "chat.sqlite")
+    listed = run_in(CHAT, "--scenarios", "chat_app.scenarios", "list", "chat-small")
+    assert listed.returncode == 0, listed.stderr
+    assert "chat-small: 6 users, 5 channels" in listed.stdout and "channels.dm_share=0.3" in listed.stdout
+
+    done = run_in(CHAT, "--scenarios", "chat_app.scenarios", "seed", "--db-url", url, "--scenario",
+                  "chat-small", "--create-schema", "--progress", "json")
+    assert done.returncode == 0, done.stderr
+    events, report = events_and_report(done.stdout)
+    assert list(events[-1]["progress"]) == ["users", "channels", "messages", "reactions"]
+    assert report["counts"]["users"] == 6 and report["counts"]["messages"] == 25
+
+    env = {"DEMOSEED_SCENARIOS": "chat_app.scenarios:CHAT_SMALL"}  # the same through the environment
+    printed = run_in(CHAT, "fingerprint", "--db-url", url, "--scenario", "chat-small", env=env)
+    assert printed.returncode == 0 and printed.stdout.strip() == report["fingerprint"], printed.stderr
+    twin = sqlite_url(tmp_path / "twin.sqlite")
+    again = run_in(CHAT, "seed", "--db-url", twin, "--scenario", "chat-small", "--create-schema", env=env)
+    assert events_and_report(again.stdout)[1]["fingerprint"] == report["fingerprint"]
+
+    cleared = run_in(CHAT, "--scenarios", "chat_app.scenarios", "clear", "--db-url", url, "--scenario",
+                     "chat-small")
+    assert cleared.returncode == 0 and f"cleared {sum(report['counts'].values())} rows" in cleared.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "fragments"),
+    [
+        ("chat_app.nowhere", ("--scenarios chat_app.nowhere: cannot import it", "ModuleNotFoundError")),
+        ("chat_app.models", ("defines no Scenario",)),
+        ("chat_app.scenarios:NOPE", ("cannot import it", "AttributeError")),
+        ("chat_app.models:Base", ("gave class Base, not a Scenario",)),
+    ],
+)
+def test_bad_scenarios_modules_are_one_line(module: str, fragments: tuple[str, ...], tmp_path: Path) -> None:
+    path = tmp_path / "untouched.sqlite"
+    result = run_in(CHAT, "--scenarios", module, "seed", "--db-url", sqlite_url(path), "--scenario", "chat",
+                    "--create-schema")
+    assert_one_error_line(result, 2, *fragments)
+    assert not path.exists()
+
+
+def test_a_module_scenario_may_not_take_a_built_in_name(tmp_path: Path) -> None:
+    (tmp_path / "clash.py").write_text(
+        "from pytest_demoseed import get_scenario\n"
+        "BASELINE = get_scenario('small').derive('baseline', 'not the real one')\n"
+    )
+    result = run_in(tmp_path, "--scenarios", "clash", "list")
+    assert_one_error_line(result, 2, "a scenario named 'baseline' is already registered")
+
+
+# --- database servers --------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database on a real server (skipped, or failed under CI=true, if it is down)."""
+    server = Server(request.param, tmp_path)
+    server.create(server.name, None)
+    try:
+        # PostgreSQL's trust auth ignores the password: it is there to show it is never printed
+        yield server.url.replace("root@", "root:s3cret@") if server.kind == "postgresql" else server.url
+    finally:
+        server.drop(server.name)
+
+
+def server_state(url: str) -> tuple[list[str], str | None]:
+    """The tables there, and the fingerprint of the ``small`` tables if they exist."""
+    engine = make_engine(url)
+    try:
+        tables = sorted(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    return tables, (database_fingerprint(url, "small") if tables else None)
+
+
+def test_seed_fingerprint_clear_and_bad_input_on_a_server(server_url: str, tmp_path: Path) -> None:
+    args = ("--db-url", server_url, "--scenario", "small")
+    missing = run("seed", *args, "--progress", "none")
     assert_one_error_line(missing, 1, "no table", "--create-schema")
+    assert server_state(server_url) == ([], None)  # the failed run created nothing
 
-    engine = make_engine(pg_database)
-    assert sa.inspect(engine).get_table_names() == []  # the failed run created nothing
-    engine.dispose()
-
-    args = ("--db-url", pg_database, "--scenario", "small")
     done = run("seed", *args, "--create-schema", "--progress", "json")
     assert done.returncode == 0, done.stderr
     events, report = events_and_report(done.stdout)
     assert events[-1]["status"] == "done" and report["counts"]["electors"] == 50
-    assert "s3cret" not in done.stdout + done.stderr and "root:***@" in report["database"]
+    assert "s3cret" not in done.stdout + done.stderr
 
-    printed = run("fingerprint", "--db-url", pg_database, "--scenario", "small")
+    printed = run("fingerprint", *args)
     assert printed.returncode == 0, printed.stderr
     sqlite_twin = seed(sqlite_url(tmp_path / "twin.sqlite"), "small", create_schema=True)
     assert printed.stdout.strip() == report["fingerprint"] == sqlite_twin.fingerprint  # same on both
+    seeded = server_state(server_url)
 
-    bad = run("seed", "--db-url", pg_database, "--scenario", "small", "--set", "attendance.rate=9")
-    assert_one_error_line(bad, 2, "attendance.rate")
-    cleared = run("clear", "--db-url", pg_database, "--scenario", "small")
-    assert cleared.returncode == 0 and "cleared 102 rows" in cleared.stdout
+    bad_cases = [
+        (("seed", *args, "--set", "attendance.rate=9"), 2, ("attendance.rate",)),
+        (("seed", "--db-url", server_url, "--scenario", "nope"), 2, ("unknown scenario 'nope'",)),
+        (("seed", *args, "--set", "electors.count=many"), 2, ("electors.count",)),
+        (("seed", *args, "--clear", "--set", "votes.count=1"), 2, ("unknown phase 'votes'",)),
+        (("seed", "--db-url", server_url.rsplit("/", 1)[0] + "/demoseed_no_such_db", "--scenario", "small"),
+         1, ("cannot connect",)),
+    ]
+    for bad_args, code, fragments in bad_cases:
+        result = run(*bad_args)
+        assert_one_error_line(result, code, *fragments)
+        assert "s3cret" not in result.stdout + result.stderr
+        assert server_state(server_url) == seeded, bad_args  # the same tables, the same rows
+
+    again = run("seed", *args, "--clear", "--progress", "none")
+    assert again.returncode == 0 and f"fingerprint {report['fingerprint']}" in again.stdout, again.stderr
+    cleared = run("clear", *args)
+    assert cleared.returncode == 0 and "cleared 102 rows" in cleared.stdout, cleared.stderr
+    engine = make_engine(server_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM electors")).scalar_one() == 0
+    engine.dispose()

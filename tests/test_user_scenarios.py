@@ -3,6 +3,7 @@ installed package's entry point; the fixtures, marker, ini and listing work on t
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from pytest_demoseed import registry
+from pytest_demoseed import Scenario, registry, seed
+from pytest_demoseed.engines import make_engine
 
 #: A user's application: its models, factories and scenario, written as package ``notes_app``.
 MODELS = """
@@ -276,3 +279,76 @@ def test_the_command_line_sees_an_installed_scenario(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert printed.returncode == 0 and len(printed.stdout.strip()) == 32, printed.stderr
+
+
+README_MODELS = """
+import datetime as dt
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Poll(Base):
+    __tablename__ = "polls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(sa.String(200))
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+"""
+
+
+def test_the_readme_scenario_example_builds_as_described(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's own-scenario code, run over the models it imports: what a reader would copy."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if '@phase("votes"' in b]
+    package = tmp_path / "myapp"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(README_MODELS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "myapp", raising=False)
+    monkeypatch.delitem(sys.modules, "myapp.models", raising=False)
+    namespace: dict[str, object] = {"__name__": "readme_scenarios"}
+    exec(compile(block, "README.md", "exec"), namespace)
+    polls, quiet = namespace["POLLS"], namespace["QUIET"]
+    assert isinstance(polls, Scenario) and isinstance(quiet, Scenario)
+
+    report = seed(f"sqlite:///{tmp_path}/polls.db", polls, create_schema=True)
+    assert dict(report.counts) == {"polls": 3, "votes": 1000}
+    again = seed(f"sqlite:///{tmp_path}/again.db", polls, create_schema=True)
+    assert again.fingerprint == report.fingerprint
+    engine = make_engine(f"sqlite:///{tmp_path}/polls.db")
+    with engine.connect() as conn:
+        per_poll = [n for _, n in conn.execute(sa.text(
+            "SELECT poll_id, count(*) FROM votes GROUP BY poll_id ORDER BY poll_id"))]
+        evening = conn.execute(sa.text(
+            "SELECT count(*) FROM votes WHERE created_at >= '2026-03-01 06:00:00'")).scalar_one()
+    engine.dispose()
+    assert per_poll == sorted(per_poll, reverse=True) and per_poll[0] > per_poll[-1]  # Zipf-like
+    assert 400 < evening < 600  # half the votes in the last 6 hours, as the curve says
+    assert seed(f"sqlite:///{tmp_path}/quiet.db", quiet, create_schema=True).counts["votes"] == 100
+
+
+def test_a_broken_entry_point_is_one_line_from_the_command(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    info = site / "broken_app-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-app\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pytest_demoseed.scenarios]\nbroken = broken_app.missing:X\n")
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
+    listed = subprocess.run([sys.executable, "-m", "pytest_demoseed", "list"], env=env, capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert listed.returncode == 1, listed.stderr
+    (line,) = listed.stderr.splitlines()
+    assert line.startswith("demoseed: error: entry point broken = broken_app.missing:X"), line
+    assert "ModuleNotFoundError" in line and "Traceback" not in listed.stderr

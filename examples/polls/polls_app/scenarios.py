@@ -94,3 +94,9 @@ POLLS = Scenario(
     root_model=Poll,
     root_key="poll_id",
 )
+POLLS_RANDOM = POLLS.derive(
+    "polls-random", "votes spread uniformly at random", ballot={"distribution": "random"}
+)
+POLLS_WEIGHTED = POLLS.derive(
+    "polls-weighted", "each option gets 0.8x the votes of the one before", ballot={"distribution": "weighted"}
+)

@@ -13,8 +13,16 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from pytest_demoseed import Batch, PhaseContext, Scenario, apportion, phase, progression, spread_times
-from pytest_demoseed.samples import SamplePool
+from pytest_demoseed import (
+    Batch,
+    PhaseContext,
+    SamplePool,
+    Scenario,
+    apportion,
+    phase,
+    progression,
+    spread_times,
+)
 from pytest_demoseed.settings_kinds import choice, fraction, integer
 
 from .models import Base, Team
