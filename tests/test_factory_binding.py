@@ -217,6 +217,19 @@ def test_parent_and_children_are_back(demo_session):
 """
 
 
+#: Runs last in either order: every row of every table is what the scenario wrote.
+AFTER_TESTS = """
+from library_app.models import Base
+
+from pytest_demoseed.fingerprint import fingerprint_database
+
+
+def test_nothing_is_left_behind(demo_connection, demo_dataset):
+    assert fingerprint_database(demo_connection, Base.metadata).hexdigest() == demo_dataset.fingerprint
+    assert demo_dataset.counts == {"books": 9, "shelves": 3, "tags": 4}
+"""
+
+
 @pytest.fixture(autouse=True)
 def _restore_registry() -> Iterator[None]:
     saved = dict(registry._scenarios)
@@ -242,7 +255,7 @@ def library(pytester: pytest.Pytester) -> pytest.Pytester:
     )
     for style, bind in BIND.items():
         pytester.makepyfile(**{f"test_{style}": STYLE_TESTS.format(style=style, bind=bind)})
-    pytester.makepyfile(test_cascade=CASCADE_TESTS)
+    pytester.makepyfile(test_cascade=CASCADE_TESTS, test_zz_after=AFTER_TESTS)
     return pytester
 
 
@@ -252,7 +265,8 @@ def node_ids(order: str) -> list[str]:
     if order == "reversed":
         names, cascade = names[::-1], cascade[::-1]
     ids = [f"test_{style}.py::{name}" for style in STYLES for name in names]
-    return [*ids, *(f"test_cascade.py::{name}" for name in cascade)]
+    after = "test_zz_after.py::test_nothing_is_left_behind"
+    return [*ids, *(f"test_cascade.py::{name}" for name in cascade), after]
 
 
 @pytest.mark.parametrize("order", ["forward", "reversed"])
