@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,16 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAMES = ("chat", "polls", "teams")
+#: Each example's tests, all of which must pass (a test added to an example is added here too).
+PASSED = {"chat": 14, "polls": 15, "teams": 17}
+#: The scenarios each example's suite builds (its default, and those its markers ask for).
+BUILT = {
+    "chat": {"chat", "chat-small"},
+    "polls": {"polls", "polls-random", "polls-weighted"},
+    "teams": {"teams-baseline", "teams-ai-success", "teams-review-bottleneck"},
+}
 #: The public surface examples may import: the package itself and these documented modules.
-PUBLIC_MODULES = {"pytest_demoseed", "pytest_demoseed.settings_kinds", "pytest_demoseed.samples"}
+PUBLIC_MODULES = {"pytest_demoseed", "pytest_demoseed.settings_kinds"}
 
 
 def _clean_env() -> dict[str, str]:
@@ -38,16 +47,25 @@ def fingerprints(result: subprocess.CompletedProcess[str]) -> list[tuple[str, st
     return sorted(re.findall(r"^(\S+) seed=42 fingerprint=(\w+)", result.stdout, re.M))
 
 
+@pytest.fixture(scope="module")
+def shuffled_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each example's suite, run once for this module and shared by the tests that read it."""
+    return {
+        name: run_example(name, tmp_path_factory.mktemp(name), "-p", "randomly", "--randomly-seed=3")
+        for name in NAMES
+    }
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_example_suite_passes(name: str, tmp_path: Path) -> None:
+def test_example_suite_passes(name: str, shuffled_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """In a shuffled order (pytest-randomly): each test sees the data as built, whatever ran before."""
-    result = run_example(name, tmp_path, "-p", "randomly", "--randomly-seed=3")
+    result = shuffled_runs[name]
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     summary = output.strip().splitlines()[-1]
-    assert re.fullmatch(r"\d+ passed in [\d.]+s( \([\d:]+\))?", summary), summary
-    assert int(summary.split()[0]) >= 10
-    assert fingerprints(result)
+    assert re.fullmatch(r"\d+ passed in [\d.]+s( \([\d:]+\))?", summary), summary  # nothing skipped
+    assert int(summary.split()[0]) == PASSED[name], summary
+    assert {scenario for scenario, _ in fingerprints(result)} == BUILT[name]
 
 
 def test_example_data_does_not_change_with_test_order(tmp_path: Path) -> None:
@@ -75,3 +93,24 @@ def test_example_imports_only_the_public_api(name: str) -> None:
                 for alias in node.names:
                     if alias.name.startswith("pytest_demoseed"):
                         assert alias.name in PUBLIC_MODULES, f"{path}: import {alias.name}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_readme_command_seeds_the_data_the_tests_see(
+    name: str, tmp_path: Path, shuffled_runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    """The example README's ``demoseed ... seed`` line, run from the example's directory, writes
+    the very rows its pytest run built: the same fingerprint."""
+    readme = (EXAMPLES / name / "README.md").read_text(encoding="utf-8")
+    (line,) = [x for x in readme.splitlines() if x.startswith("demoseed ") and " seed --db-url " in x]
+    args = shlex.split(line)[1:]
+    args[args.index("--db-url") + 1] = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    scenario = args[args.index("--scenario") + 1]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_demoseed", *args, "--progress", "none"],
+        cwd=EXAMPLES / name, env=_clean_env(), capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    printed = re.search(r"^  fingerprint (\w+)$", done.stdout, re.M)
+    assert printed is not None, done.stdout
+    assert (scenario, printed.group(1)) in fingerprints(shuffled_runs[name])
