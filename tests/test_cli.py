@@ -481,3 +481,20 @@ def test_seed_fingerprint_clear_and_bad_input_on_a_server(server_url: str, tmp_p
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM electors")).scalar_one() == 0
     engine.dispose()
+
+
+def test_a_clear_that_fails_halfway_deletes_nothing(tmp_path: Path) -> None:
+    """An application row still points at a demo elector: the delete of electors fails after the
+    attendances and guarantees went; the one transaction brings all of them back."""
+    path = tmp_path / "referenced.sqlite"
+    seed(sqlite_url(path), "small", create_schema=True)
+    engine = make_engine(sqlite_url(path))
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE app_notes (id INTEGER PRIMARY KEY, "
+                             "elector_id INTEGER NOT NULL REFERENCES electors(id))"))
+        conn.execute(sa.text("INSERT INTO app_notes (id, elector_id) VALUES (1, 1)"))
+    engine.dispose()
+    before = digest(path)
+    result = run("clear", "--db-url", sqlite_url(path), "--scenario", "small")
+    assert_one_error_line(result, 1, "database error (IntegrityError)", "FOREIGN KEY", "nothing was written")
+    assert digest(path) == before
