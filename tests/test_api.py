@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from servers import Server
 
 from pytest_demoseed import (
     STOP,
@@ -372,3 +373,43 @@ def test_the_readme_celery_sketch_calls_seed_as_documented() -> None:
     block = readme_block("update_state")
     compile(block, "README.md", "exec")
     assert "seed(" in block and "on_progress=" in block and "STOP" in block
+
+
+# --- on the database servers ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database on a real server (skipped, or failed under CI=true, if it is down)."""
+    server = Server(request.param, tmp_path)
+    server.create(server.name, None)
+    try:
+        yield server.url
+    finally:
+        server.drop(server.name)
+
+
+@pytest.mark.parametrize("how", ["stop", "interrupt", "error"])
+def test_a_cancelled_or_failed_clear_and_rebuild_on_a_server_keeps_the_first_data(
+    server_url: str, tmp_path: Path, how: str
+) -> None:
+    first = seed(server_url, "small", create_schema=True)
+    twin = seed(f"sqlite:///{tmp_path}/twin.sqlite", "small", create_schema=True)
+    assert first.fingerprint == twin.fingerprint
+    events: list[dict[str, Any]] = []
+
+    def in_attendance(snapshot: dict[str, Any]) -> str | None:
+        events.append(snapshot)
+        if snapshot["current_phase"] != "attendance" or snapshot["status"] != "running":
+            return None
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        if how == "error":
+            raise RuntimeError("the job's store went away")
+        return STOP
+
+    raised = {"stop": BuildCancelled, "interrupt": KeyboardInterrupt, "error": RuntimeError}[how]
+    with pytest.raises(raised):
+        seed(server_url, "small", seed=8, clear=True, on_progress=in_attendance)
+    assert any(e["progress"]["electors"].get("rows") for e in events)  # it had rebuilt electors
+    assert database_fingerprint(server_url, "small") == first.fingerprint
