@@ -413,3 +413,25 @@ def test_a_cancelled_or_failed_clear_and_rebuild_on_a_server_keeps_the_first_dat
         seed(server_url, "small", seed=8, clear=True, on_progress=in_attendance)
     assert any(e["progress"]["electors"].get("rows") for e in events)  # it had rebuilt electors
     assert database_fingerprint(server_url, "small") == first.fingerprint
+
+
+# --- the same builder as the fixtures ---------------------------------------------------------------
+
+
+def test_seed_writes_what_the_fixtures_see(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """A demo database seeded with ``seed()`` holds the rows a test gets for the same spec."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.demo_scenario("small", seed=11, attendance={"rate": 0.2})
+        def test_print(demo_dataset):
+            print("FINGERPRINT", demo_dataset.fingerprint, sorted(demo_dataset.counts.items()))
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
+    result.assert_outcomes(passed=1)
+    (line,) = [x for x in result.outlines if "FINGERPRINT " in x]
+    report = seed(f"sqlite:///{tmp_path}/demo.sqlite", "small", seed=11, settings=["attendance.rate=0.2"],
+                  create_schema=True)
+    assert line.split("FINGERPRINT ", 1)[1] == f"{report.fingerprint} {sorted(report.counts.items())}"
