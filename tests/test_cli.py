@@ -348,6 +348,10 @@ def test_the_console_script_is_installed_and_runs() -> None:
     assert result.returncode == 0 and "\nsmall: " in "\n" + result.stdout, result.stderr
     version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert version.stdout.strip() == "demoseed, version 0.1.0"
+    # unlike `python -m`, a console script has no current directory on sys.path: --scenarios adds it
+    own = subprocess.run([str(script), "--scenarios", "chat_app.scenarios", "list"], cwd=CHAT,
+                         capture_output=True, text=True, timeout=60)
+    assert own.returncode == 0 and "\nchat-small: " in own.stdout, own.stderr
 
 
 # --- your own scenarios: --scenarios MODULE -----------------------------------------------------------
