@@ -211,6 +211,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         demo_state(config).end_run()
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hooks: the plugin works without xdist
 def pytest_configure_node(node: Any) -> None:
     """Hand the controller's resolved settings and run id to each xdist worker."""
     state = demo_state(node.config)
@@ -260,6 +261,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hooks: the plugin works without xdist
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", {}) or {}
     if output.get("demoseed_usage_error"):

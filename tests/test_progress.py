@@ -232,7 +232,8 @@ def test_bar_prints_each_phase_with_rows_and_rate_and_keeps_pytests_lines(
 
 def test_none_shows_nothing_even_for_a_slow_build(slow_project: pytest.Pytester) -> None:
     slow_project.makeini("[pytest]\ndemo_progress = bar\n")
-    result = run(slow_project, "--demo-progress=none")  # the option wins over the ini
+    # the option wins over the ini; and the plugin runs without xdist (its hooks are optional)
+    result = run(slow_project, "--demo-progress=none", "-p", "no:xdist")
     result.assert_outcomes(passed=2)
     assert not any(line.startswith("demoseed ticking") for line in result.outlines)
 
