@@ -15,8 +15,7 @@ from .backends import backend_for
 from .determinism import reseed_factory_boy
 from .engines import safe_url
 from .fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
-from .fixtures import _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
-from .fixtures import load_metadata
+from .fixtures import _demo_provided, _demo_provider, load_metadata  # noqa: F401  (private helper fixtures)
 from .marker import MARKER, MARKER_HELP, marker_spec
 from .registry import all_scenarios, register
 from .reporters import describe_phases
@@ -146,8 +145,11 @@ def _show(value: Any) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if config.getoption("demo_list_scenarios"):
-        _register_hook_scenarios(config)
-        _print_scenarios(print)
+        try:
+            _register_hook_scenarios(config)
+            _print_scenarios(print)
+        except ScenarioError as exc:  # a broken installed package or hook: one line, exit 4
+            raise pytest.UsageError(str(exc)) from None
         return 0
     return None
 

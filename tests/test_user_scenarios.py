@@ -352,3 +352,22 @@ def test_a_broken_entry_point_is_one_line_from_the_command(tmp_path: Path) -> No
     (line,) = listed.stderr.splitlines()
     assert line.startswith("demoseed: error: entry point broken = broken_app.missing:X"), line
     assert "ModuleNotFoundError" in line and "Traceback" not in listed.stderr
+
+
+@pytest.mark.parametrize("args", [["--demo-list-scenarios"], []], ids=["list", "run"])
+def test_a_broken_entry_point_is_one_usage_error_line_in_pytest(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    site = pytester.path / "site"
+    info = site / "broken_app-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-app\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pytest_demoseed.scenarios]\nbroken = broken_app.missing:X\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.outlines + result.errlines
+    errors = [line for line in result.errlines if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: "), errors
+    assert "broken = broken_app.missing:X" in errors[0]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
