@@ -8,6 +8,7 @@ from .dataset import Dataset
 from .determinism import derive_seed, seeded_faker, seeded_random
 from .distributions import apportion, choose_parents, progression, spread_times, zipf_weights
 from .factory_binding import bound_factories, factories_in
+from .factory_columns import BatchColumn, FactoryPlan, compile_factory, factory_batches
 from .progress import STOP, BuildCancelled, JobStatus
 from .registry import get_scenario, register, scenario_names
 from .reporters import LatestStatus
@@ -20,8 +21,10 @@ __version__ = "0.1.0"
 __all__ = [
     "STOP",
     "Batch",
+    "BatchColumn",
     "BuildCancelled",
     "Dataset",
+    "FactoryPlan",
     "JobStatus",
     "LatestStatus",
     "Phase",
@@ -36,9 +39,11 @@ __all__ = [
     "bound_factories",
     "choose_parents",
     "clear",
+    "compile_factory",
     "database_fingerprint",
     "derive_seed",
     "factories_in",
+    "factory_batches",
     "get_scenario",
     "phase",
     "progression",

@@ -99,6 +99,7 @@ def build(
     phase_seconds: dict[str, float] = {}
     fingerprint = Fingerprint(scenario.metadata)
     shared: dict[str, Any] = {}
+    fallbacks: list[str] = []
     current: str | None = None
     try:
         with engine.connect() as conn, _build_pragmas(conn), conn.begin():
@@ -124,6 +125,7 @@ def build(
                     shared=shared,
                     ids=ids,
                     _progress=status.update,
+                    fallbacks=fallbacks,
                 )
                 status.enter(item.name)
                 phase_start = time.perf_counter()
@@ -170,6 +172,7 @@ def build(
         database=database_label,
         source="built",
         source_seconds=round(time.perf_counter() - started, 4),
+        fallbacks=tuple(fallbacks),
     )
 
 

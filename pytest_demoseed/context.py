@@ -60,6 +60,7 @@ class PhaseContext:
     shared: dict[str, Any]
     ids: IdAllocator
     _progress: Callable[[str, Mapping[str, Any]], None] = field(repr=False)
+    fallbacks: list[str] = field(default_factory=list, repr=False)
 
     def __getitem__(self, key: str) -> Any:
         return self.settings[key]
@@ -82,6 +83,15 @@ class PhaseContext:
             raise ScenarioError(
                 f"phase {self.phase!r} needs {key!r} from phase {from_phase!r}, which made none"
             ) from None
+
+    def note_fallback(self, text: str) -> None:
+        """Report that part of this phase was made the slow way (per-row factory), once per text.
+
+        The builder lists these in ``Dataset.fallbacks`` and the terminal summary.
+        """
+        line = f"{self.phase}: {text}"
+        if line not in self.fallbacks:
+            self.fallbacks.append(line)
 
     def progress(self, **counters: Any) -> None:
         """Update this phase's counters in the job status (``created=4``, ``batches=3``)."""

@@ -1,8 +1,10 @@
 """factory_boy factories for the election models: the declaration of what each row looks like.
 
-The scenario phases make the same rows in bulk from the same formats (``naming``) and the same
-Faker word lists; ``tests/test_factories_match_phases.py`` checks the two agree. Factories are
-unbound: ``demo_factories`` (or :func:`pytest_demoseed.bind_factories`) binds them to a session.
+The scenario phases do not repeat these declarations: they compile them into column generators
+(:func:`pytest_demoseed.factory_batches`) and supply only what a phase decides (keys, foreign
+keys, quotas, timestamps). ``tests/test_factories_match_phases.py`` checks that rows built by
+these factories and rows the phases write keep the same formats and domains. Factories are
+unbound: ``demo_factories`` (or :func:`pytest_demoseed.bound_factories`) binds them to a session.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ __all__ = [
 ]
 
 ELECTION_DAY = dt.date(2026, 3, 1)
+#: Voters are 18 (counting the leap days of 18 years) to 90 years old on election day.
+YOUNGEST_VOTER_DAYS = 18 * 365 + 5
+OLDEST_VOTER_DAYS = 90 * 365
 
 
 class _Base(SQLAlchemyModelFactory):  # type: ignore[misc]
@@ -94,14 +99,8 @@ class ElectorFactory(_Base):
     election = factory.SubFactory(ElectionFactory)
     committee = factory.SubFactory(CommitteeFactory, election=factory.SelfAttribute("..election"))
     gender = factory.Faker("random_element", elements=("F", "M"))
-    full_name = factory.LazyAttribute(
-        lambda o: f"{o.first_name} {o.last_name}"
-    )
-    birth_date = factory.Faker(
-        "date_between_dates",
-        date_start=ELECTION_DAY - dt.timedelta(days=90 * 365),
-        date_end=ELECTION_DAY - dt.timedelta(days=18 * 365),
-    )
+    full_name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
+    birth_date = factory.LazyAttribute(lambda o: o.election_day - dt.timedelta(days=o.age_in_days))
     national_id = factory.Sequence(lambda n: national_id(n + 1))
 
     class Params:
@@ -111,6 +110,9 @@ class ElectorFactory(_Base):
             no_declaration=factory.Faker("first_name_male"),
         )
         last_name = factory.Faker("last_name")
+        #: The day ages are counted to (a phase gives its scenario's clock).
+        election_day = ELECTION_DAY
+        age_in_days = factory.Faker("random_int", min=YOUNGEST_VOTER_DAYS, max=OLDEST_VOTER_DAYS)
 
 
 class GuaranteeFactory(_Base):

@@ -27,8 +27,7 @@ PARTY_NOUNS = (
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
-def luhn_digit(digits: str) -> str:
-    """The Luhn check digit for ``digits``, the way real national ids are checked."""
+def _luhn_sum(digits: str) -> int:
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = int(char)
@@ -37,11 +36,33 @@ def luhn_digit(digits: str) -> str:
             if value > 9:
                 value -= 9
         total += value
-    return str((10 - total % 10) % 10)
+    return total
+
+
+def luhn_digit(digits: str) -> str:
+    """The Luhn check digit for ``digits``, the way real national ids are checked."""
+    return str((10 - _luhn_sum(digits) % 10) % 10)
+
+
+#: Luhn sums of every 3-digit group, by whether the group's last digit is doubled: a national id
+#: is then checked with three lookups instead of ten digit steps (it is made 500,000 times).
+_GROUP_SUMS = (
+    tuple(_luhn_sum(f"{n:03d}") for n in range(1000)),
+    tuple(_luhn_sum(f"{n:03d}0") for n in range(1000)),
+)
+
+
+def _national_check(n: int) -> int:
+    """``luhn_digit(f"{n:010d}")`` for ``0 <= n < 10**10``, by 3-digit groups."""
+    doubled, plain = _GROUP_SUMS
+    total = doubled[n % 1000] + plain[n // 1000 % 1000] + doubled[n // 1000000 % 1000] + n // 1000000000
+    return (10 - total % 10) % 10
 
 
 def national_id(n: int) -> str:
     """An 11-digit national id, unique for each ``n`` (an elector's id or a factory sequence)."""
+    if 0 <= n < 10**10:
+        return f"{n:010d}{_national_check(n)}"
     body = f"{n:010d}"
     return body + luhn_digit(body)
 

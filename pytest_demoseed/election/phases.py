@@ -1,8 +1,10 @@
-"""The election phases: each draws whole columns from its seeded stream and yields batches.
+"""The election phases: rows shaped by the election factories, made a batch at a time.
 
-Formats come from ``naming`` and word lists from Faker's locale data, the same the factories
-use; keys come from the builder's allocator; later phases read earlier phases' results from
-``ctx.shared`` (or, when the earlier phase is off, from rows already in the database).
+What a row looks like is declared once, in ``factories``; each phase compiles its factory into
+column generators (:func:`~pytest_demoseed.factory_columns.factory_batches`) and supplies only
+what the phase decides: keys from the builder's allocator, foreign keys, quotas, timestamps on
+the scenario's clock. Later phases read earlier phases' results from ``ctx.shared`` (or, when
+the earlier phase is off, from rows already in the database).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import sqlalchemy as sa
 
 from ..context import PhaseContext
 from ..distributions import apportion, spread_times
-from ..pools import locale_pool
+from ..factory_columns import BatchColumn, factory_batches
 from ..scenario import Batch, ScenarioError, phase
 from ..settings_kinds import boolean, choice, fraction, integer, optional_integer, text, weights
-from . import models
-from .naming import PARTY_ADJECTIVES, PARTY_NOUNS, committee_code, email_for, national_id
+from . import factories, models
+from .naming import PARTY_ADJECTIVES, PARTY_NOUNS
 
 __all__ = ["ELECTION_PHASES", "ElectorRoll"]
 
@@ -29,11 +31,6 @@ ROW_BATCH = 10_000
 GROUP_WEIGHTS = {"strong": 0.5, "medium": 0.3, "weak": 0.2}
 #: Share of the day's votes in each polling hour, 08:00 to 20:00: a morning and an evening peak.
 HOURLY_TURNOUT = (6, 9, 10, 9, 7, 6, 6, 7, 9, 11, 12, 8)
-
-
-def _chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, count, size):
-        yield start, min(start + size, count)
 
 
 def _election_id(ctx: PhaseContext) -> int:
@@ -62,12 +59,14 @@ def _load_election(ctx: PhaseContext) -> None:
     description="the election row (off: use the newest election already in the database)",
 )
 def election_phase(ctx: PhaseContext) -> Iterator[Batch]:
-    (election_id,) = ctx.allocate("elections", 1)
+    (election_id,) = ids = ctx.allocate("elections", 1)
     day = ctx.clock.date()
     ctx.share("election_id", election_id)
     ctx.share("election_date", day)
+    yield from factory_batches(
+        ctx, factories.ElectionFactory, 1, ids=ids, fixed={"name": ctx["name"], "election_date": day}
+    )
     ctx.progress(created=1)
-    yield Batch("elections", ("id", "name", "election_date"), [(election_id, ctx["name"], day)])
 
 
 # --- parties and candidates ---------------------------------------------------------------------
@@ -90,16 +89,6 @@ def _party_names(ctx: PhaseContext, count: int) -> list[str]:
     return [f"{combos[i % len(combos)]} {i // len(combos) + 1}" for i in range(count)]
 
 
-def _person_names(ctx: PhaseContext, count: int) -> list[str]:
-    first_f = locale_pool(ctx.faker, "first_names_female").draw(ctx.rng, count)
-    first_m = locale_pool(ctx.faker, "first_names_male").draw(ctx.rng, count)
-    last = locale_pool(ctx.faker, "last_names").draw(ctx.rng, count)
-    coin = ctx.rng.getrandbits(count) if count else 0
-    return [
-        f"{first_f[i] if (coin >> i) & 1 else first_m[i]} {last[i]}" for i in range(count)
-    ]
-
-
 @phase(
     "parties",
     tables=("parties", "candidates"),
@@ -114,28 +103,26 @@ def _person_names(ctx: PhaseContext, count: int) -> list[str]:
 )
 def parties_phase(ctx: PhaseContext) -> Iterator[Batch]:
     election_id = _election_id(ctx)
-    count, per_party, independents = ctx["count"], ctx["candidates_per_party"], ctx["independent_candidates"]
+    count, per_party = ctx["count"], ctx["candidates_per_party"]
     party_ids = ctx.allocate("parties", count)
-    names = _party_names(ctx, count)
-    colors = [f"#{value:06x}" for value in ctx.rng.sample(range(0x1000000), count)]
-    yield Batch(
-        "parties",
-        ("id", "election_id", "name", "number", "color"),
-        [(pid, election_id, names[i], i + 1, colors[i]) for i, pid in enumerate(party_ids)],
+    numbers = range(1, count + 1)
+    names = _party_names(ctx, count)  # unique and readable; colors come from the factory
+    yield from factory_batches(
+        ctx,
+        factories.PartyFactory,
+        count,
+        ids=party_ids,
+        fixed={"election_id": election_id, "name": names, "number": numbers},
     )
     ctx.share("party_ids", list(party_ids))
-    total = count * per_party + independents
-    candidate_ids = ctx.allocate("candidates", total)
-    people = _person_names(ctx, total)
+    total = count * per_party + ctx["independent_candidates"]
     owners: list[int | None] = [pid for pid in party_ids for _ in range(per_party)]
-    owners += [None] * independents
-    yield Batch(
-        "candidates",
-        ("id", "election_id", "party_id", "name", "number"),
-        [
-            (cid, election_id, owners[i], people[i], i + 1)
-            for i, cid in enumerate(candidate_ids)
-        ],
+    owners += [None] * (total - len(owners))
+    yield from factory_batches(
+        ctx,
+        factories.CandidateFactory,
+        total,
+        fixed={"election_id": election_id, "party_id": owners, "number": range(1, total + 1)},
     )
     ctx.progress(created=count, candidates=total)
 
@@ -162,17 +149,12 @@ def _load_committees(ctx: PhaseContext) -> None:
     description="polling committees, each with a unique code",
 )
 def committees_phase(ctx: PhaseContext) -> Iterator[Batch]:
-    election_id = _election_id(ctx)
     count = ctx["count"]
     ids = ctx.allocate("committees", count)
-    places = locale_pool(ctx.faker, "last_names").draw(ctx.rng, count)
-    kinds = ctx.rng.choices(("School", "Hall", "Library", "Community Centre", "Gymnasium"), k=count)
-    rows = [
-        (cid, election_id, f"{places[i]} {kinds[i]} Polling Committee", committee_code(i + 1))
-        for i, cid in enumerate(ids)
-    ]
-    for start, stop in _chunks(len(rows), ROW_BATCH):
-        yield Batch("committees", ("id", "election_id", "name", "code"), rows[start:stop])
+    fixed = {"election_id": _election_id(ctx)}
+    yield from factory_batches(
+        ctx, factories.CommitteeFactory, count, ids=ids, fixed=fixed, batch_size=ROW_BATCH
+    )
     ctx.share("committee_ids", list(ids))
     ctx.progress(created=count)
 
@@ -221,38 +203,22 @@ def electors_phase(ctx: PhaseContext) -> Iterator[Batch]:
     if count and not committee_ids:
         raise ScenarioError("phase 'electors' needs at least one committee (committees.count >= 1)")
     ids = ctx.allocate("electors", count)
-    female = locale_pool(ctx.faker, "first_names_female")
-    male = locale_pool(ctx.faker, "first_names_male")
-    last = locale_pool(ctx.faker, "last_names")
-    day = ctx.clock.date().toordinal()
-    youngest, oldest = 18 * 365 + 5, 90 * 365
     assigned = array("q")
-    columns = ("id", "election_id", "committee_id", "full_name", "gender", "birth_date", "national_id")
-    rng = ctx.rng
-    for start, stop in _chunks(count, ROW_BATCH):
-        size = stop - start
-        coin = rng.getrandbits(size)
-        first_f, first_m, last_n = female.draw(rng, size), male.draw(rng, size), last.draw(rng, size)
-        committees = rng.choices(committee_ids, k=size)
-        ages = [rng.randrange(youngest, oldest) for _ in range(size)]
-        rows = []
-        for i in range(size):
-            is_f = (coin >> i) & 1
-            eid = ids[start + i]
-            rows.append(
-                (
-                    eid,
-                    election_id,
-                    committees[i],
-                    f"{first_f[i] if is_f else first_m[i]} {last_n[i]}",
-                    "F" if is_f else "M",
-                    dt.date.fromordinal(day - ages[i]),
-                    national_id(eid),
-                )
-            )
-        assigned.extend(committees)
-        yield Batch("electors", columns, rows)
-        ctx.progress(created=stop)
+
+    def committees(start: int, stop: int) -> list[int]:
+        drawn = ctx.rng.choices(committee_ids, k=stop - start)
+        assigned.extend(drawn)
+        return drawn
+
+    fixed = {
+        "election_id": election_id,
+        "committee_id": BatchColumn(committees),
+        "election_day": ctx.clock.date(),
+    }
+    made = factory_batches(ctx, factories.ElectorFactory, count, ids=ids, fixed=fixed, batch_size=ROW_BATCH)
+    for batch in made:
+        yield batch
+        ctx.progress(created=len(assigned))
     ctx.share("electors", ElectorRoll(ids, assigned))
     ctx.progress(created=count)
 
@@ -288,21 +254,17 @@ def _members_need(settings: Mapping[str, Any]) -> tuple[str, ...]:
 def members_phase(ctx: PhaseContext) -> Iterator[Batch]:
     election_id = _election_id(ctx)
     count = ctx["count"]
-    committee_ids: list[int] = ctx.shared.get("committee_ids", []) if ctx["assign_to_committees"] else []
-    if ctx["assign_to_committees"] and count and not committee_ids:
+    assign = ctx["assign_to_committees"]
+    committee_ids: list[int] = ctx.shared.get("committee_ids", []) if assign else []
+    if assign and count and not committee_ids:
         raise ScenarioError("members.assign_to_committees needs at least one committee")
     ids = ctx.allocate("members", count)
-    names = _person_names(ctx, count)
-    rng = ctx.rng
-    columns = ("id", "election_id", "committee_id", "name", "email", "phone")
-    for start, stop in _chunks(count, ROW_BATCH):
-        rows = []
-        for i in range(start, stop):
-            mid = ids[i]
-            phone = f"+1-{rng.randrange(200, 1000)}-{rng.randrange(200, 1000)}-{rng.randrange(10000):04d}"
-            committee = committee_ids[i % len(committee_ids)] if committee_ids else None
-            rows.append((mid, election_id, committee, names[i], email_for(names[i], mid), phone))
-        yield Batch("members", columns, rows)
+    fixed: dict[str, Any] = {"election_id": election_id}
+    if committee_ids:  # round robin, so every committee has its members
+        fixed["committee_id"] = lambda row: committee_ids[row % len(committee_ids)]
+    yield from factory_batches(
+        ctx, factories.MemberFactory, count, ids=ids, fixed=fixed, batch_size=ROW_BATCH
+    )
     ctx.share("member_ids", list(ids))
     ctx.progress(created=count)
 
@@ -363,30 +325,34 @@ def guarantees_phase(ctx: PhaseContext) -> Iterator[Batch]:
         raise ScenarioError("phase 'guarantees' needs at least one party")
     rng = ctx.rng
     electors = rng.sample(range(len(roll)), total)
-    party_of = [pid for pid, quota in zip(party_ids, _party_quotas(ctx, party_ids, total)) for _ in range(quota)]
+    quotas = _party_quotas(ctx, party_ids, total)
+    party_of = [pid for pid, quota in zip(party_ids, quotas, strict=True) for _ in range(quota)]
     rng.shuffle(party_of)
-    distribution = ctx["group_distribution"]
-    if distribution == "random":
-        groups = rng.choices(models.GUARANTEE_GROUPS, k=total)
-    else:
-        shares = [1.0, 1.0, 1.0] if distribution == "even" else list(GROUP_WEIGHTS.values())
-        groups = [g for g, quota in zip(models.GUARANTEE_GROUPS, apportion(shares, total)) for _ in range(quota)]
-        rng.shuffle(groups)
-    ids = ctx.allocate("guarantees", total)
     per_member = max(ctx["per_member"], 1)
-    columns = ("id", "election_id", "member_id", "elector_id", "party_id", "group")
+    # Pledge k is member k // per_member's, for elector electors[k] and party party_of[k]; the
+    # rows go out in elector order, which the unique (election, elector) index takes faster.
+    order = sorted(range(total), key=electors.__getitem__)
+    fixed: dict[str, Any] = {
+        "election_id": election_id,
+        "member_id": BatchColumn(
+            lambda start, stop: [member_ids[k // per_member] for k in order[start:stop]]
+        ),
+        "elector_id": BatchColumn(lambda start, stop: [roll.ids[electors[k]] for k in order[start:stop]]),
+        "party_id": BatchColumn(lambda start, stop: [party_of[k] for k in order[start:stop]]),
+    }
+    distribution = ctx["group_distribution"]
+    if distribution != "random":  # exact quotas; "random" is the factory's own declaration
+        shares = [1.0, 1.0, 1.0] if distribution == "even" else list(GROUP_WEIGHTS.values())
+        quotas = apportion(shares, total)
+        groups = [g for g, quota in zip(models.GUARANTEE_GROUPS, quotas, strict=True) for _ in range(quota)]
+        rng.shuffle(groups)
+        fixed["group"] = BatchColumn(lambda start, stop: [groups[k] for k in order[start:stop]])
     batches = 0
-    for start, stop in _chunks(total, ctx["batch_size"]):
-        yield Batch(
-            "guarantees",
-            columns,
-            [
-                (ids[i], election_id, member_ids[i // per_member], roll.ids[electors[i]], party_of[i], groups[i])
-                for i in range(start, stop)
-            ],
-        )
+    made = factory_batches(ctx, factories.GuaranteeFactory, total, fixed=fixed, batch_size=ctx["batch_size"])
+    for batch in made:
+        yield batch
         batches += 1
-        ctx.progress(total=stop, batches=batches)
+        ctx.progress(total=min(batches * ctx["batch_size"], total), batches=batches)
     ctx.progress(total=total, batches=batches)
 
 
@@ -413,21 +379,22 @@ def attendance_phase(ctx: PhaseContext) -> Iterator[Batch]:
     opening = dt.datetime.combine(day, models.POLLS_OPEN)
     closing = dt.datetime.combine(day, models.POLLS_CLOSE)
     times = spread_times(rng, total, opening, closing, HOURLY_TURNOUT)
-    ids = ctx.allocate("attendances", total)
-    columns = ("id", "election_id", "elector_id", "committee_id", "attended_at")
+    # Written in elector order (the unique index takes sorted keys far faster), each elector
+    # keeping the random time it was paired with.
+    order = sorted(range(total), key=chosen.__getitem__)
+    electors = [chosen[i] for i in order]
+    fixed = {
+        "election_id": election_id,
+        "elector_id": BatchColumn(lambda start, stop: [roll.ids[e] for e in electors[start:stop]]),
+        "committee_id": BatchColumn(lambda start, stop: [roll.committees[e] for e in electors[start:stop]]),
+        "attended_at": BatchColumn(lambda start, stop: [times[i] for i in order[start:stop]]),
+    }
     batch_size = ctx["batch_size"]
     batches = 0
-    for start, stop in _chunks(total, batch_size):
-        yield Batch(
-            "attendances",
-            columns,
-            [
-                (ids[i], election_id, roll.ids[chosen[i]], roll.committees[chosen[i]], times[i])
-                for i in range(start, stop)
-            ],
-        )
+    for batch in factory_batches(ctx, factories.AttendanceFactory, total, fixed=fixed, batch_size=batch_size):
+        yield batch
         batches += 1
-        ctx.progress(total=stop, batches=batches)
+        ctx.progress(total=min(batches * batch_size, total), batches=batches)
     ctx.progress(total=total, batches=batches)
 
 

@@ -1,0 +1,405 @@
+"""The batch path derived from factory_boy factories: what it compiles, that it is deterministic
+and lazy, and that what it cannot take is built per row by the factory and reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import time
+import tracemalloc
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import factory
+import factory.random
+import faker
+import pytest
+import sqlalchemy as sa
+from conftest import summary_fingerprints
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pytest_demoseed import (
+    BatchColumn,
+    PhaseContext,
+    Scenario,
+    ScenarioError,
+    compile_factory,
+    factory_batches,
+    phase,
+    seed,
+)
+from pytest_demoseed.context import IdAllocator
+from pytest_demoseed.determinism import seeded_faker, seeded_random
+
+START, END = dt.date(1950, 1, 1), dt.date(2000, 12, 31)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+
+
+class Player(Base):
+    __tablename__ = "players"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    handle: Mapped[str] = mapped_column(sa.String(120))
+    gender: Mapped[str] = mapped_column(sa.String(1))
+    first: Mapped[str] = mapped_column(sa.String(60))
+    born: Mapped[dt.date] = mapped_column(sa.Date)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    shirt: Mapped[str] = mapped_column(sa.String(40))
+    level: Mapped[str] = mapped_column(sa.String(10))
+    score: Mapped[int] = mapped_column(sa.Integer)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    city: Mapped[str] = mapped_column(sa.String(80))
+    position: Mapped[str] = mapped_column(sa.String(10))
+    born_year: Mapped[int] = mapped_column(sa.Integer)
+    league: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(10), default="active")
+    token: Mapped[str | None] = mapped_column(sa.String(40))
+    team: Mapped[Team] = relationship()
+
+
+class TeamFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class PlayerFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    """Every declaration kind the batch path compiles."""
+
+    class Meta:
+        model = Player
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Faker("name")
+    handle = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "_"))
+    gender = factory.Faker("random_element", elements=OrderedDict([("F", 0.5), ("M", 0.5)]))
+    first = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.gender == "F"),
+        yes_declaration=factory.Faker("first_name_female"),
+        no_declaration=factory.Faker("first_name_male"),
+    )
+    born = factory.Faker("date_between_dates", date_start=START, date_end=END)
+    code = factory.Sequence(lambda n: f"P{n:06d}")
+    shirt = factory.LazyAttributeSequence(lambda o, n: f"{o.first}-{n}")
+    level = factory.Iterator(["rookie", "pro", "star"])
+    score = factory.Faker("pyint", min_value=0, max_value=100)
+    phone = factory.Faker("numerify", text="+44 %### ######")
+    city = factory.Faker("city")
+    position = factory.Faker("random_element", elements=("keeper", "defender", "forward"))
+    born_year = factory.SelfAttribute("born.year")
+    league = factory.LazyAttribute(lambda o: f"{o.division} league")
+
+    class Params:
+        division = "first"
+
+
+class FallbackPlayerFactory(PlayerFactory):
+    """Declarations the batch path cannot take: built per row by the factory."""
+
+    token = factory.LazyFunction(lambda: f"t{factory.random.randgen.getrandbits(40):x}")
+    city = factory.Faker("street_name")  # a provider the batch path does not map
+    league = factory.LazyAttribute(lambda o: f"{o.token[:3]} league")  # reads a per-row value
+
+
+@pytest.fixture()
+def conn() -> Iterator[sa.Connection]:
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()
+
+
+def make_ctx(conn: sa.Connection, seed_value: int) -> PhaseContext:
+    return PhaseContext(
+        conn=conn,
+        phase="players",
+        settings={},
+        seed=seed_value,
+        rng=seeded_random(seed_value),
+        faker=seeded_faker(seed_value),
+        clock=dt.datetime(2026, 3, 1),
+        metadata=Base.metadata,
+        shared={},
+        ids=IdAllocator(conn, Base.metadata),
+        _progress=lambda phase_name, counters: None,
+    )
+
+
+Rows = tuple[tuple[str, ...], list[tuple[Any, ...]], PhaseContext]
+
+
+def rows_of(
+    conn: sa.Connection,
+    seed_value: int,
+    factory_class: Any = PlayerFactory,
+    count: int = 300,
+    disturb: bool = False,
+    **kwargs: Any,
+) -> Rows:
+    """Every row ``factory_batches`` makes; ``disturb`` reseeds every shared random between batches,
+    the way pytest-randomly or another test would."""
+    ctx = make_ctx(conn, seed_value)
+    kwargs.setdefault("fixed", {"team_id": 1})
+    kwargs.setdefault("batch_size", 64)
+    rows: list[tuple[Any, ...]] = []
+    columns: tuple[str, ...] = ()
+    for number, batch in enumerate(factory_batches(ctx, factory_class, count, **kwargs)):
+        columns = batch.columns
+        rows.extend(batch.rows)
+        if disturb:
+            random.seed(number)
+            factory.random.reseed_random(number)
+            faker.Faker.seed(number)
+    return columns, rows, ctx
+
+
+def test_compile_factory_takes_every_declaration_kind_it_knows() -> None:
+    plan = compile_factory(PlayerFactory, faker.Faker("en_US"))
+    assert plan.fallback == {}
+    assert plan.subfactories == ("team",)
+    assert set(plan.compiled) == {
+        "name", "handle", "gender", "first", "born", "code", "shirt", "level", "score", "phone",
+        "city", "position", "born_year", "league", "division",
+    }
+
+
+def test_compile_factory_names_what_falls_back_and_why() -> None:
+    plan = compile_factory(FallbackPlayerFactory, faker.Faker("en_US"))
+    assert plan.fallback == {"token": "LazyFunction", "city": "Faker 'street_name'"}
+    assert "FallbackPlayerFactory.token (LazyFunction)" in plan.describe_fallback()
+
+
+def test_rows_follow_the_factory_declarations(conn: sa.Connection) -> None:
+    columns, rows, ctx = rows_of(conn, 1)
+    assert ctx.fallbacks == []
+    assert columns[:3] == ("id", "team_id", "name")
+    assert "status" in columns and "token" not in columns  # Python-side default applied, no fallback
+    by_name = [dict(zip(columns, row, strict=True)) for row in rows]
+    person = faker.Faker("en_US").first_name.__self__  # Faker's en_US person provider
+    female, male = set(person.first_names_female), set(person.first_names_male)
+    for index, row in enumerate(by_name):
+        assert row["id"] == index + 1 and row["team_id"] == 1 and row["status"] == "active"
+        assert row["code"] == f"P{row['id'] - 1:06d}"  # sequence number = key - 1
+        assert row["handle"] == row["name"].lower().replace(" ", "_")
+        assert row["first"] in (female if row["gender"] == "F" else male)
+        assert row["shirt"] == f"{row['first']}-{row['id'] - 1}"
+        assert row["level"] == ("rookie", "pro", "star")[index % 3]
+        assert START <= row["born"] <= END and row["born_year"] == row["born"].year
+        assert 0 <= row["score"] <= 100
+        assert re.fullmatch(r"\+44 [1-9]\d{3} \d{6}", row["phone"])
+        assert row["position"] in ("keeper", "defender", "forward")
+        assert row["league"] == "first league"
+    assert {row["gender"] for row in by_name} == {"F", "M"}
+    assert len({row["city"] for row in by_name}) > 100
+    assert any(len(row["name"].split()) > 2 for row in by_name)  # Faker's name formats, prefixes too
+
+
+def test_same_seed_same_rows_and_another_seed_other_rows(conn: sa.Connection) -> None:
+    _, first, _ = rows_of(conn, 7)
+    _, again, _ = rows_of(conn, 7)
+    _, other, _ = rows_of(conn, 8)
+    assert first == again
+    assert [r[2:] for r in first] != [r[2:] for r in other]
+
+
+@pytest.mark.parametrize("factory_class", [PlayerFactory, FallbackPlayerFactory])
+def test_rows_do_not_depend_on_shared_randoms_reseeded_between_batches(
+    conn: sa.Connection, factory_class: Any
+) -> None:
+    random.seed(123)
+    factory.random.reseed_random(456)
+    _, quiet, _ = rows_of(conn, 3, factory_class)
+    _, disturbed, _ = rows_of(conn, 3, factory_class, disturb=True)
+    assert quiet == disturbed
+
+
+def test_fixed_columns_override_declarations_in_every_form(conn: sa.Connection) -> None:
+    drawn: list[tuple[int, int]] = []
+
+    def teams(start: int, stop: int) -> list[int]:
+        drawn.append((start, stop))
+        return [start // 10 + 1] * (stop - start)
+
+    columns, rows, _ = rows_of(
+        conn, 1, count=25, batch_size=10,
+        ids=range(101, 126),
+        fixed={"team_id": BatchColumn(teams), "score": lambda row: row * 2, "level": ["x"] * 25,
+               "division": "second"},
+    )
+    data = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert drawn == [(0, 10), (10, 20), (20, 25)]
+    assert [row["id"] for row in data] == list(range(101, 126))
+    assert [row["team_id"] for row in data] == [1] * 10 + [2] * 10 + [3] * 5
+    assert [row["score"] for row in data] == [i * 2 for i in range(25)]
+    assert {row["level"] for row in data} == {"x"}
+    assert {row["league"] for row in data} == {"second league"}
+
+
+def test_the_generator_makes_one_batch_per_next_whatever_the_count(conn: sa.Connection) -> None:
+    ctx = make_ctx(conn, 1)
+    started = time.perf_counter()
+    batches = factory_batches(ctx, PlayerFactory, 10_000_000, fixed={"team_id": 1}, batch_size=1_000)
+    first = next(batches)
+    assert time.perf_counter() - started < 5
+    assert len(first.rows) == 1_000 and first.rows[0][0] == 1
+
+
+def test_memory_stays_bounded_while_rows_stream(conn: sa.Connection) -> None:
+    def peak(count: int) -> int:
+        ctx = make_ctx(conn, 1)
+        tracemalloc.start()
+        try:
+            for batch in factory_batches(ctx, PlayerFactory, count, fixed={"team_id": 1}, batch_size=500):
+                assert len(batch.rows) <= 500
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1_000), peak(20_000)
+    assert large < small * 1.5, (small, large)
+
+
+def test_a_subfactory_without_its_foreign_key_is_a_clear_error(conn: sa.Connection) -> None:
+    with pytest.raises(ScenarioError, match=r"PlayerFactory\.team is a SubFactory: .*'team_id'"):
+        factory_batches(make_ctx(conn, 1), PlayerFactory, 10, fixed={})
+
+
+def test_a_fixed_name_that_is_nothing_is_a_clear_error(conn: sa.Connection) -> None:
+    with pytest.raises(ScenarioError, match=r"fixed 'colour' is neither a column of players nor declared"):
+        factory_batches(make_ctx(conn, 1), PlayerFactory, 10, fixed={"team_id": 1, "colour": "red"})
+
+
+def test_declarations_it_cannot_take_are_built_per_row_deterministically(conn: sa.Connection) -> None:
+    columns, rows, ctx = rows_of(conn, 5, FallbackPlayerFactory, count=150)
+    _, again, _ = rows_of(conn, 5, FallbackPlayerFactory, count=150)
+    _, other, _ = rows_of(conn, 6, FallbackPlayerFactory, count=150)
+    assert rows == again and rows != other
+    data = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert all(re.fullmatch(r"t[0-9a-f]+", row["token"]) for row in data)
+    assert len({row["token"] for row in data}) == 150
+    assert all(row["league"] == f"{row['token'][:3]} league" for row in data)  # demoted: built per row
+    assert all(row["handle"] == row["name"].lower().replace(" ", "_") for row in data)  # compiled, passed in
+    assert all(row["code"] == f"P{row['id'] - 1:06d}" for row in data)
+    assert len({row["city"] for row in data}) > 50
+    (note,) = ctx.fallbacks
+    assert note.startswith("players: FallbackPlayerFactory: 150 rows built per row by the factory for ")
+    reasons = ("token (LazyFunction)", "city (Faker 'street_name')", "league (reads a value built per row)")
+    for part in reasons:
+        assert part in note
+
+
+def test_fallbacks_reach_the_dataset_of_a_build(tmp_path: Any) -> None:
+    @phase("teams", tables=("teams",))
+    def teams_phase(ctx: PhaseContext) -> Iterator[Any]:
+        ctx.share("team_id", 1)
+        yield from factory_batches(ctx, TeamFactory, 1)
+
+    @phase("players", tables=("players",), requires=("teams",))
+    def players_phase(ctx: PhaseContext) -> Iterator[Any]:
+        team_id = ctx.need("team_id", "teams")
+        yield from factory_batches(ctx, FallbackPlayerFactory, 40, fixed={"team_id": team_id})
+
+    club = Scenario("club", (teams_phase, players_phase), Base.metadata)
+    url = f"sqlite:///{tmp_path / 'club.sqlite'}"
+    first = seed(url, club, create_schema=True)
+    again = seed(f"sqlite:///{tmp_path / 'again.sqlite'}", club, create_schema=True)
+    assert first.fingerprint == again.fingerprint
+    assert first.counts == {"teams": 1, "players": 40}
+    assert first.dataset is not None
+    (note,) = first.dataset.fallbacks
+    assert note.startswith("players: FallbackPlayerFactory: 40 rows built per row by the factory for token")
+
+
+CLUB_APP = {
+    "club_app/__init__.py": "",
+    "club_app/models.py": """
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    __tablename__ = "club_members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    motto: Mapped[str] = mapped_column(sa.String(200))
+    card: Mapped[str] = mapped_column(sa.String(20))
+""",
+    "club_app/factories.py": """
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from club_app.models import Member
+
+
+class MemberFactory(SQLAlchemyModelFactory):
+    class Meta:
+        model = Member
+
+    name = factory.Faker("name")
+    motto = factory.Faker("catch_phrase")
+    card = factory.LazyFunction(lambda: "%08d" % factory.random.randgen.randrange(10**8))
+""",
+    "conftest.py": """
+from pytest_demoseed import Scenario, factory_batches, phase, register
+from club_app.factories import MemberFactory
+from club_app.models import Base, Member
+from pytest_demoseed.settings_kinds import integer
+
+
+@phase("members", tables=("club_members",), settings={"count": integer(30)})
+def members(ctx):
+    yield from factory_batches(ctx, MemberFactory, ctx["count"], batch_size=7)
+
+
+register(Scenario("club", (members,), Base.metadata, root_model=Member))
+""",
+    "test_club.py": """
+import sqlalchemy as sa
+from club_app.models import Member
+
+
+def test_members(demo_session, demo_dataset):
+    members = demo_session.scalars(sa.select(Member)).all()
+    assert len(members) == 30 and len({m.card for m in members}) == 30
+    assert all(m.motto and m.name for m in members)
+    assert len(demo_dataset.fallbacks) == 1
+""",
+}
+
+
+def test_the_terminal_summary_lists_per_row_fallbacks_and_the_data_holds_under_randomly(
+    pytester: pytest.Pytester,
+) -> None:
+    for path, text in CLUB_APP.items():
+        target = pytester.path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    pytester.makeini("[pytest]\npythonpath = .\ndemo_scenario = club\n")
+    fingerprints = []
+    for randomly_seed in ("1", "2"):
+        result = pytester.runpytest_subprocess(f"--randomly-seed={randomly_seed}")  # reseeds every random
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([
+            "*per-row fallbacks: members: MemberFactory: 30 rows built per row by the factory for "
+            "motto (Faker 'catch_phrase'), card (LazyFunction)*",
+        ])
+        fingerprints.append(summary_fingerprints(result)[("club", 42)])
+    assert fingerprints[0] == fingerprints[1]
