@@ -188,7 +188,7 @@ def _deep_get(value: Any, path: Sequence[str], default: Any) -> Any:
 
 
 class _Compiler:
-    """Compiles declarations into column functions; ``why`` says why one could not be."""
+    """Compiles declarations into column functions, or says why one cannot be compiled."""
 
     def __init__(self, faker: Faker) -> None:
         self.faker = faker
@@ -320,12 +320,12 @@ def compile_factory(factory_class: type[Any], faker: Faker) -> FactoryPlan:
     order = tuple(declared.sorted())
     for name in order:
         value = declared[name].declaration
-        if declared[name].context:
-            fallback[name] = "declared with sub-arguments (x__y)"
-            continue
         target = meta.rename.get(name, name)
         if isinstance(value, decl.SubFactory):
-            subfactories.append(name)
+            subfactories.append(name)  # its rows are not made here: the phase gives the key
+            continue
+        if declared[name].context:
+            fallback[name] = "declared with sub-arguments (x__y)"
             continue
         result = compiler.compile(name, value)
         if isinstance(result, str):
@@ -486,8 +486,9 @@ def factory_batches(
     number is its key minus one (its index without keys), the rule ``demo_factories`` uses, so
     sequence-made values (codes, emails, national ids) never collide with rows a test adds.
     ``fixed`` gives what the phase supplies, by column, relationship or declaration name: a
-    constant, a per-row sequence, a function of the row index, or a :class:`BatchColumn`.
-    Every SubFactory needs its foreign key there.
+    constant, a per-row sequence (``count`` long), a function of the row index, or a
+    :class:`BatchColumn` (a list or tuple is read per row: give a constant list as ``lambda row:
+    [...]``). Every SubFactory needs its foreign key there.
 
     Checks happen at the call (a ScenarioError names the column); rows are made lazily, one
     batch per ``next()``, from a private stream seeded from ``ctx.rng``.
@@ -496,6 +497,10 @@ def factory_batches(
         raise ScenarioError("batch_size must be at least 1")
     plan = plan or compile_factory(factory_class, ctx.faker)
     given = dict(fixed or {})
+    for key, value in given.items():
+        per_row = isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+        if per_row and len(value) != count:
+            raise ScenarioError(f"{plan.name}: fixed {key!r} has {len(value)} values for {count} rows")
     pk = _integer_pk(plan.table)
     if pk is not None and pk not in given and pk not in plan.order:
         ids = ids if ids is not None else ctx.allocate(plan.table.name, count)

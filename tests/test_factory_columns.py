@@ -284,6 +284,11 @@ def test_a_fixed_name_that_is_nothing_is_a_clear_error(conn: sa.Connection) -> N
         factory_batches(make_ctx(conn, 1), PlayerFactory, 10, fixed={"team_id": 1, "colour": "red"})
 
 
+def test_a_per_row_fixed_column_of_the_wrong_length_is_a_clear_error(conn: sa.Connection) -> None:
+    with pytest.raises(ScenarioError, match=r"fixed 'team_id' has 3 values for 10 rows"):
+        factory_batches(make_ctx(conn, 1), PlayerFactory, 10, fixed={"team_id": [1, 2, 3]})
+
+
 def test_declarations_it_cannot_take_are_built_per_row_deterministically(conn: sa.Connection) -> None:
     columns, rows, ctx = rows_of(conn, 5, FallbackPlayerFactory, count=150)
     _, again, _ = rows_of(conn, 5, FallbackPlayerFactory, count=150)
