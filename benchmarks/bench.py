@@ -1,24 +1,46 @@
-"""Side-by-side speed run on SQLite, in one process: write limit, practical limit, naive
-factory_boy, and the plugin's builder. Prints a table; ``--write`` refreshes RESULTS.md.
+"""Side by side, in one process, on SQLite and PostgreSQL: the write limit, the practical limit,
+naive factory_boy, and this plugin's builder; then the per-test cost of the isolation fixtures
+and the wall time of a suite of small tests. Prints Markdown; ``--write`` puts it in RESULTS.md.
 
-    python benchmarks/bench.py [--rows 100000] [--naive-rows 2000] [--skip-large] [--write]
+    python benchmarks/bench.py [--backends sqlite,postgresql] [--rows 100000] [--naive-rows 2000]
+                               [--skip-large] [--repeat 2] [--tests 400] [--write]
+
+Paths, on the same elector-like rows (id, two foreign keys, name, gender, birth date, national id):
+1. raw DB-API ``executemany`` (PostgreSQL: psycopg 3 ``COPY``) of tuples computed beforehand;
+2. the same, plus the cheapest generation (a seeded ``random.Random`` over small pools);
+3. naive factory_boy ``create_batch`` with a session, ``persistence="flush"``, timed on
+   ``--naive-rows`` rows and extrapolated linearly (said so in the table);
+4. the plugin's builder (``build()``): the electors phase of ``small`` at ``--rows`` electors,
+   and the ``baseline`` and ``large`` scenarios whole.
+Each path runs ``--repeat`` times on a fresh database; the table shows the best and every run.
+Peak memory is the process's peak RSS during that path (the high-water mark is reset before
+each run through /proc/self/clear_refs, Linux only), shown with the RSS it started from.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
+import gc
+import json
 import os
-import platform
 import random
-import resource
 import sqlite3
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+import psycopg
+from results import machine_line, replace_section
 from sqlalchemy.orm import Session
 
 from pytest_demoseed.build import build
@@ -29,110 +51,381 @@ from pytest_demoseed.engines import make_engine
 from pytest_demoseed.spec import resolve_spec
 
 DAY = dt.date(2026, 3, 1)
+PG_SERVER = "postgresql+psycopg://root@127.0.0.1:5432/"
+COLUMNS = ("id", "election_id", "committee_id", "full_name", "gender", "birth_date", "national_id")
+SQLITE_INSERT = f"INSERT INTO electors ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+PG_COPY = f"COPY electors ({', '.join(COLUMNS)}) FROM STDIN"
 
 
-def fresh(tmp: Path, name: str) -> str:
-    path = tmp / f"{name}.sqlite"
-    path.unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
-    models.Base.metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(models.Election.__table__.insert(), {"id": 1, "name": "E", "election_date": DAY})
-        conn.execute(models.Committee.__table__.insert(), {"id": 1, "election_id": 1, "name": "C", "code": "C1"})
-    engine.dispose()
-    return str(path)
+# -- memory and time --------------------------------------------------------------------------
+
+def _rss_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """Wall seconds, and the process's peak RSS so far in MB (tracemalloc would slow it 4x)."""
-    start = time.perf_counter()
+def _release_memory() -> None:
+    gc.collect()
+    with suppress(OSError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@dataclass
+class Measured:
+    path: str
+    rows: int
+    seconds: float
+    start_mb: float
+    peak_mb: float
+    runs: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds else float("inf")
+
+
+def measure(path: str, rows: int, fn: Callable[[], object]) -> Measured:
+    _release_memory()
+    start = _rss_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
+    began = time.perf_counter()
     fn()
-    seconds = time.perf_counter() - start
-    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds = time.perf_counter() - began
+    return Measured(path, rows, seconds, start, _rss_mb("VmHWM"))
 
 
-SQL = ("INSERT INTO electors (id, election_id, committee_id, full_name, gender, birth_date, national_id) "
-       "VALUES (?, ?, ?, ?, ?, ?, ?)")
+# -- databases ----------------------------------------------------------------------------------
+
+class Backend:
+    """Fresh databases with the election schema, one per path, dropped at the end."""
+
+    def __init__(self, name: str, tmp: Path) -> None:
+        self.name, self.tmp = name, tmp
+        self.made: list[str] = []
+
+    def url(self, label: str) -> str:
+        if self.name == "sqlite":
+            return f"sqlite:///{self.tmp / label}.sqlite"
+        return f"{PG_SERVER}demobench_{os.getpid()}_{label}"
+
+    def fresh(self, label: str, parents: bool = True) -> str:
+        url = self.url(label)
+        if self.name == "sqlite":
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        else:
+            self._admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
+            self._admin(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"')
+            self.made.append(url)
+        engine = make_engine(url)
+        models.Base.metadata.create_all(engine)
+        if parents:
+            with engine.begin() as conn:
+                conn.execute(models.Election.__table__.insert(), {"id": 1, "name": "E", "election_date": DAY})
+                conn.execute(
+                    models.Committee.__table__.insert(), {"id": 1, "election_id": 1, "name": "C", "code": "C1"}
+                )
+        engine.dispose()
+        return url
+
+    @staticmethod
+    def _admin(sql: str) -> None:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=root dbname=postgres", autocommit=True) as conn:
+            conn.execute(sql)
+
+    def drop_all(self) -> None:
+        for url in self.made:
+            self._admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        self.made.clear()
 
 
-def write_limit(path: str, rows: list[tuple[object, ...]]) -> None:
-    conn = sqlite3.connect(path)
-    conn.executemany(SQL, rows)
-    conn.commit()
-    conn.close()
+@contextmanager
+def dbapi(url: str) -> Iterator[object]:
+    """A raw DB-API connection, committed on success."""
+    if url.startswith("sqlite"):
+        conn: object = sqlite3.connect(url.removeprefix("sqlite:///"))
+    else:
+        conn = psycopg.connect(f"host=127.0.0.1 port=5432 user=root dbname={url.rsplit('/', 1)[1]}")
+    try:
+        yield conn
+        conn.commit()  # type: ignore[attr-defined]
+    finally:
+        conn.close()  # type: ignore[attr-defined]
 
 
-def practical(path: str, n: int) -> None:
+def write_rows(url: str, rows: list[tuple[object, ...]]) -> None:
+    """Path 1's write: one executemany (SQLite) or one COPY (PostgreSQL), one transaction."""
+    with dbapi(url) as conn:
+        if url.startswith("sqlite"):
+            conn.executemany(SQLITE_INSERT, rows)  # type: ignore[attr-defined]
+        else:
+            with conn.cursor() as cur, cur.copy(PG_COPY) as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+
+
+def precomputed(n: int) -> list[tuple[object, ...]]:
+    return [(i, 1, 1, "Ann Lee", "F", "1980-01-01", national_id(i)) for i in range(1, n + 1)]
+
+
+def generated(n: int) -> list[tuple[object, ...]]:
+    """Path 2's generation: seeded random choices over small pools, nothing else."""
     rng = random.Random(1)
     firsts, lasts = ["Ann", "Bob", "Cy", "Di"] * 50, ["Lee", "Kim", "Ray", "Fox"] * 250
-    rows = [
+    return [
         (i, 1, 1, f"{rng.choice(firsts)} {rng.choice(lasts)}", "F" if rng.random() < 0.5 else "M",
          (DAY - dt.timedelta(days=rng.randrange(6575, 32850))).isoformat(), national_id(i))
         for i in range(1, n + 1)
     ]
-    write_limit(path, rows)
 
 
-def naive(path: str, n: int) -> None:
-    engine = make_engine(f"sqlite:///{path}")
+def naive(url: str, n: int) -> None:
+    """Path 3: what users write today, in its kindest form (flush, one commit at the end)."""
+    engine = make_engine(url)
     with Session(engine) as session:
         election = session.get(models.Election, 1)
         committee = session.get(models.Committee, 1)
-        for f in (ElectionFactory, ElectorFactory):
-            f._meta.sqlalchemy_session = session
-            f._meta.sqlalchemy_session_persistence = "flush"
+        for factory in (ElectionFactory, ElectorFactory):
+            factory._meta.sqlalchemy_session = session
+            factory._meta.sqlalchemy_session_persistence = "flush"
         ElectorFactory.create_batch(n, election=election, committee=committee)
         session.commit()
     engine.dispose()
 
 
-def builder(tmp: Path, scenario: str, overrides: dict[str, dict[str, object]]) -> None:
-    path = tmp / f"build-{scenario}.sqlite"
-    path.unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
-    models.Base.metadata.create_all(engine)
-    build(engine, resolve_spec(scenario, 42, overrides))
-    engine.dispose()
+def builder(url: str, scenario: str, overrides: dict[str, dict[str, object]]) -> int:
+    engine = make_engine(url)
+    try:
+        return build(engine, resolve_spec(scenario, 42, overrides)).total_rows
+    finally:
+        engine.dispose()
+
+
+# -- one backend, side by side ------------------------------------------------------------------
+
+def best_of(repeat: int, path: str, rows: int, prepare: Callable[[], Callable[[], object]]) -> Measured:
+    """Run ``path`` ``repeat`` times, each on a fresh database (``prepare``, not timed); keep the
+    quickest, note every time, and report the highest peak RSS of the runs."""
+    runs = [measure(path, rows, prepare()) for _ in range(repeat)]
+    best = min(runs, key=lambda m: m.seconds)
+    best.peak_mb = max(m.peak_mb for m in runs)
+    best.runs = [m.seconds for m in runs]
+    return best
+
+
+def side_by_side(backend: Backend, n: int, naive_n: int, large: bool, repeat: int) -> list[Measured]:
+    results: list[Measured] = []
+    rows = precomputed(n)
+    how = "executemany" if backend.name == "sqlite" else "COPY"
+
+    def limit() -> Callable[[], object]:
+        url = backend.fresh("limit")
+        return lambda: write_rows(url, rows)
+
+    def practical() -> Callable[[], object]:
+        url = backend.fresh("practical")
+        return lambda: write_rows(url, generated(n))
+
+    def naive_path() -> Callable[[], object]:
+        url = backend.fresh("naive")
+        return lambda: naive(url, naive_n)
+
+    made = {"rows": 0}
+
+    def builds(scenario: str, overrides: dict[str, dict[str, object]]) -> Callable[[], Callable[[], object]]:
+        def prepare() -> Callable[[], object]:
+            url = backend.fresh(f"b_{scenario}", parents=False)
+            return lambda: made.update(rows=builder(url, scenario, overrides))
+
+        return prepare
+
+    results.append(best_of(repeat, f"1 write limit: raw {how} of precomputed tuples", n, limit))
+    rows.clear()
+    results.append(best_of(repeat, "2 practical limit: seeded pools + the same write", n, practical))
+    timed = best_of(repeat, "3 naive", naive_n, naive_path)
+    scale = n / naive_n
+    results.append(Measured(f"3 naive factory_boy create_batch, flush (timed on {naive_n:,}, x{scale:g})", n,
+                            timed.seconds * scale, timed.start_mb, timed.peak_mb,
+                            runs=[t * scale for t in timed.runs]))
+    only_electors = {"electors": {"count": n}, "members": {"count": 1}, "guarantees": {"enabled": False},
+                     "attendance": {"enabled": False}}
+    results.append(best_of(repeat, "4 builder: small, electors phase at this count", n, builds("small", only_electors)))
+    results[-1].rows = made["rows"]
+    for scenario, wanted in (("baseline", True), ("large", large)):
+        if not wanted:
+            continue
+        results.append(best_of(repeat, f"4 builder: {scenario}", 0, builds(scenario, {})))
+        results[-1].rows = made["rows"]
+        if scenario == "large":
+            big = made["rows"]
+            results.append(Measured(f"3 naive, extrapolated to large's {big:,} rows", big,
+                                    timed.seconds * big / naive_n, float("nan"), float("nan")))
+        backend.drop_all()
+    backend.drop_all()
+    return results
+
+
+def table(results: list[Measured]) -> list[str]:
+    lines = ["| path | rows | seconds (best) | rows/s | every run, s | peak RSS MB (at start) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        memory = "n/a" if r.peak_mb != r.peak_mb else f"{r.peak_mb:.0f} ({r.start_mb:.0f})"
+        runs = ", ".join(f"{t:.2f}" for t in r.runs) or "n/a"
+        lines.append(f"| {r.path} | {r.rows:,} | {r.seconds:.2f} | {r.rate:,.0f} | {runs} | {memory} |")
+    return lines
+
+
+def ratios(results: list[Measured]) -> dict[str, float]:
+    by = {r.path[0]: r for r in results if not r.path.startswith(("4 builder: baseline", "4 builder: large", "3 naive, extra"))}
+    return {"4:1": by["4"].seconds / by["1"].seconds, "4:2": by["4"].seconds / by["2"].seconds,
+            "3:4": by["3"].seconds / by["4"].seconds}
+
+
+# -- per-test overhead and a suite of small tests -------------------------------------------------
+
+PAIRED = """
+import pytest
+
+@pytest.mark.parametrize("i", range({n}))
+def test_b_dataset_only(i, demo_dataset):
+    pass
+
+@pytest.mark.parametrize("i", range({n}))
+def test_a_isolated(i, demo_session, demo_election):
+    pass
+"""
+#: Records each test's setup + call + teardown seconds, as pytest measured them.
+DURATIONS = """
+import json, os
+SPENT = {}
+
+def pytest_runtest_logreport(report):
+    SPENT[report.nodeid] = SPENT.get(report.nodeid, 0.0) + report.duration
+
+def pytest_sessionfinish(session):
+    with open(os.environ["DEMOSEED_BENCH_DURATIONS"], "w") as out:
+        json.dump(SPENT, out)
+"""
+SMALL_SUITE = """
+import pytest, sqlalchemy as sa
+from pytest_demoseed.election.models import Party
+
+@pytest.mark.parametrize("i", range({n}))
+def test_small(i, demo_session, demo_election):
+    assert demo_session.scalar(sa.select(sa.func.count(Party.id))) > 0
+    demo_session.add(Party(election_id=demo_election.id, name=f"P{{i}}", number=100 + i, color="#000000"))
+    demo_session.flush()
+"""
+
+
+def run_suite(tmp: Path, backend: str, source: str, n: int) -> tuple[float, dict[str, float]]:
+    """Whole ``pytest`` wall time of a generated suite, and each test's own seconds."""
+    project = tmp / f"suite-{uuid.uuid4().hex[:6]}"
+    project.mkdir()
+    (project / "test_suite.py").write_text(source.format(n=n))
+    (project / "conftest.py").write_text(DURATIONS)
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+            "-p", "no:xdist", "--demo-progress", "none", "--demo-scenario", "baseline"]
+    if backend != "sqlite":
+        args += ["--demo-db-url", f"{PG_SERVER}demobench_suite_{uuid.uuid4().hex[:6]}"]
+    env = {**os.environ, "DEMOSEED_BENCH_DURATIONS": str(project / "durations.json")}
+    began = time.perf_counter()
+    done = subprocess.run(args, cwd=project, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(done.stdout[-3000:] + done.stderr[-2000:])
+    return wall, json.loads((project / "durations.json").read_text())
+
+
+def per_test(tmp: Path, backend: str, n: int) -> tuple[float, float]:
+    """Milliseconds the isolation fixtures add per test: the median test taking ``demo_session``
+    + ``demo_election`` against the median taking only ``demo_dataset``, in one run (the first
+    test of each kind, which waits for the build, is left out). Also the difference of means."""
+    _, spent = run_suite(tmp, backend, PAIRED, n)
+    with_them = [v for k, v in spent.items() if "test_a_isolated" in k][1:]
+    without = [v for k, v in spent.items() if "test_b_dataset_only" in k][1:]
+    median = (statistics.median(with_them) - statistics.median(without)) * 1000
+    mean = (statistics.fmean(with_them) - statistics.fmean(without)) * 1000
+    return median, mean
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+def verdict(value: float, limit: float, smaller_is_better: bool = True) -> str:
+    met = value <= limit if smaller_is_better else value >= limit
+    return "met" if met else "NOT met"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--naive-rows", type=int, default=2_000)
+    parser.add_argument("--tests", type=int, default=400, help="tests per run for the per-test overhead")
     parser.add_argument("--skip-large", action="store_true")
-    parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per path; the table shows the best and all")
+    parser.add_argument("--write", action="store_true", help="replace this section of benchmarks/RESULTS.md")
     args = parser.parse_args()
-    n = args.rows
     tmp = Path(tempfile.mkdtemp(prefix="demoseed-bench-"))
-    pre = [(i, 1, 1, "Ann Lee", "F", "1980-01-01", national_id(i)) for i in range(1, n + 1)]
-    results: list[tuple[str, int, float, float]] = []
-    results.append(("1 raw executemany, precomputed", n, *timed(lambda: write_limit(fresh(tmp, "w"), pre))))
-    results.append(("2 seeded pools + executemany", n, *timed(lambda: practical(fresh(tmp, "p"), n))))
-    naive_s, naive_mb = timed(lambda: naive(fresh(tmp, "n"), args.naive_rows))
-    results.append((f"3 factory_boy create_batch flush ({args.naive_rows} rows, extrapolated)", n,
-                    naive_s * n / args.naive_rows, naive_mb))
-    only_electors = {"electors": {"count": n}, "guarantees": {"enabled": False},
-                     "attendance": {"enabled": False}, "members": {"count": 1}}
-    results.append(("4 builder, electors phase", n, *timed(lambda: builder(tmp, "small", only_electors))))
-    results.append(("4 builder, baseline", 3842, *timed(lambda: builder(tmp, "baseline", {}))))
-    if not args.skip_large:
-        results.append(("4 builder, large", 1_056_000, *timed(lambda: builder(tmp, "large", {}))))
-    by = {name[0]: s for name, _, s, _ in results if "electors phase" in name or not name.startswith("4")}
-    lines = ["| path | rows | seconds | rows/s | process peak RSS so far, MB |", "| --- | ---: | ---: | ---: | ---: |"]
-    for name, rows, seconds, peak in results:
-        lines.append(f"| {name} | {rows:,} | {seconds:.2f} | {rows / seconds:,.0f} | {peak:.0f} |")
-    ratios = (f"ratios at {n:,} electors: builder/write-limit {by['4'] / by['1']:.2f}x, "
-              f"builder/practical {by['4'] / by['2']:.2f}x, naive/builder {by['3'] / by['4']:.0f}x")
-    table = "\n".join(lines) + "\n\n" + ratios + "\n"
-    print(table)
+    out = [
+        machine_line("python benchmarks/bench.py --write")
+        + f" SQLite {sqlite3.sqlite_version}, PostgreSQL server {server_version()}, psycopg {version('psycopg')}, "
+        f"SQLAlchemy {version('SQLAlchemy')}, Faker {version('Faker')}, factory_boy {version('factory_boy')}.",
+        "",
+    ]
+    targets: list[str] = []
+    overhead: list[str] = []
+    for name in args.backends.split(","):
+        backend = Backend(name, tmp)
+        results = side_by_side(backend, args.rows, args.naive_rows, not args.skip_large, args.repeat)
+        r = ratios(results)
+        out += [f"### {name}", "", *table(results), "",
+                f"Ratios at {args.rows:,} electors: builder/write limit (4:1) {r['4:1']:.2f}x, "
+                f"builder/practical limit (4:2) {r['4:2']:.2f}x, naive/builder (3:4) {r['3:4']:.0f}x.", ""]
+        print("\n".join(out[-(len(results) + 6):]), flush=True)
+        targets.append(f"| {name}: builder >= 50x naive flush at {args.rows:,} | {r['3:4']:.0f}x | "
+                       f"{verdict(r['3:4'], 50, smaller_is_better=False)} |")
+        targets.append(f"| {name}: builder within 2x of the practical limit | {r['4:2']:.2f}x | {verdict(r['4:2'], 2)} |")
+        by = {m.path: m for m in results}
+        large_limit, large_mb = (15, 300) if name == "sqlite" else (20, 300)
+        if "4 builder: large" in by:
+            m = by["4 builder: large"]
+            targets.append(f"| {name}: large ({m.rows:,} rows) < {large_limit} s | {m.seconds:.1f} s | "
+                           f"{verdict(m.seconds, large_limit)} |")
+            targets.append(f"| {name}: large peak RSS < {large_mb} MB | {m.peak_mb:.0f} MB | {verdict(m.peak_mb, large_mb)} |")
+        if name == "sqlite":
+            m = by["4 builder: baseline"]
+            targets.append(f"| sqlite: baseline < 0.3 s | {m.seconds:.3f} s | {verdict(m.seconds, 0.3)} |")
+        ms, mean_ms = per_test(tmp, name, args.tests)
+        limit = 1.0 if name == "sqlite" else 2.0
+        targets.append(f"| {name}: demo_session + demo_election per test < {limit:g} ms | {ms:.2f} ms | {verdict(ms, limit)} |")
+        suite = min(run_suite(tmp, name, SMALL_SUITE, 200)[0] for _ in range(2))
+        overhead.append(f"| {name} | {ms:.2f} | {mean_ms:.2f} | {suite:.2f} s |")
+        print(targets[-1], overhead[-1], flush=True)
+    out += ["### Per test and per suite", "",
+            f"Per test: one `pytest` run of {args.tests} tests taking `demo_session` + `demo_election` and "
+            f"{args.tests} taking only `demo_dataset` (same data); each test's setup + call + teardown seconds as "
+            "pytest measures them; the difference of the medians (and of the means) is the round trip the "
+            "isolation fixtures add: connect, begin, a SAVEPOINT session, load the election, roll back, close, "
+            "with pytest's fixture machinery. The suite: 200 tests that each query and insert a row in "
+            "`demo_session`, `baseline`, one process, whole `pytest` wall time (interpreter start and build "
+            "included), best of 2.",
+            "", "| backend | ms per test (medians) | ms per test (means) | suite of 200 small tests |",
+            "| --- | ---: | ---: | ---: |", *overhead, "",
+            "### Targets", "", "| target | measured | |", "| --- | ---: | --- |", *targets, ""]
+    text = "\n".join(out)
+    print(text)
     if args.write:
-        header = (f"# Benchmark results\n\n{dt.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-                  f"SQLAlchemy {version('SQLAlchemy')}, Faker {version('Faker')}, "
-                  f"factory_boy {version('factory_boy')}. Command: `python benchmarks/bench.py --write`.\n"
-                  "SQLite only so far; the memory column is the process's peak RSS up to that row (monotonic). Naive "
-                  "factory_boy is timed on fewer rows and extrapolated linearly.\n\n")
-        (Path(__file__).parent / "RESULTS.md").write_text(header + table)
+        replace_section("bench", text)
+
+
+def server_version() -> str:
+    try:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=root dbname=postgres") as conn:
+            return str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+    except psycopg.Error:
+        return "unreachable"
 
 
 if __name__ == "__main__":

@@ -1,25 +1,27 @@
 """Build once and clone vs build per worker, on SQLite, PostgreSQL and MariaDB (one command).
 
-    python benchmarks/bench_clone.py [--scenarios baseline,large] [--backends sqlite,postgresql,mariadb]
+    python benchmarks/bench_clone.py [--scenarios baseline,large] [--backends sqlite,postgresql,mariadb] [--write]
 
 1. Per backend and scenario: the time one worker pays to build the snapshot, and the time each
    other worker pays to clone it (PostgreSQL: both CREATE DATABASE strategies).
 2. The wall time of a small suite (12 tests) under ``pytest -n 3``: built once and cloned, against
    every worker building its own (``DEMOSEED_BUILD_PER_WORKER=1``: what pytest-django users pay).
-Prints a Markdown section for benchmarks/RESULTS.md. Every database it makes is dropped.
+Prints a Markdown section; ``--write`` puts it in benchmarks/RESULTS.md. Every database it makes
+is dropped.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from results import machine_line, replace_section
 
 import pytest_demoseed.election.scenarios  # noqa: F401  (registers the scenarios)
 from pytest_demoseed import backend_postgresql
@@ -95,12 +97,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", default="baseline,large")
     parser.add_argument("--backends", default="sqlite,postgresql,mariadb")
+    parser.add_argument("--write", action="store_true", help="replace this section of benchmarks/RESULTS.md")
     options = parser.parse_args()
     scenarios, backends = options.scenarios.split(","), options.backends.split(",")
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores, "
-        f"{platform.python_implementation()} {platform.python_version()}), "
-        "`python benchmarks/bench_clone.py`.",
+        "## Build once and clone, per worker (issue 4)",
+        "",
+        "One worker builds the snapshot (`build`); every other worker clones it (best of 3). The suites "
+        "are 12 small tests under `pytest -n 3`: built once and cloned, against every worker building its "
+        "own (`DEMOSEED_BUILD_PER_WORKER=1`, what pytest-django users pay); whole `pytest` wall time.",
         "",
         "| backend | scenario | build (1 worker) | clone (each other worker) | clone / build |"
         " suite -n 3, build once + clone | suite -n 3, each worker builds |",
@@ -125,7 +130,11 @@ def main() -> None:
                 )
                 print(row, flush=True)
                 lines.append(row)
-    print("\n".join(lines))
+    lines.insert(2, machine_line("python benchmarks/bench_clone.py --write") + "\n")
+    text = "\n".join(lines)
+    print(text)
+    if options.write:
+        replace_section("clone", text)
 
 
 if __name__ == "__main__":
