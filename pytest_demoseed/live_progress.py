@@ -31,6 +31,8 @@ __all__ = ["PhaseTracker", "PytestLiveProgress", "live_progress_for"]
 
 #: A build shorter than this shows nothing live.
 DELAY = 1.0
+#: At most this many lines on a terminal: the latest phases, after a line counting the others.
+MAX_LINES = 8
 
 
 class TerminalWriterLike(Protocol):
@@ -161,7 +163,11 @@ class PytestLiveProgress(Reporter):
         if self._shown and not phase_changed and self.tracker.elapsed - self._last_draw < self.interval:
             return ""
         self._last_draw = self.tracker.elapsed
-        return self._draw([self.tracker.line(name) for name in self.tracker.started()])
+        started = self.tracker.started()
+        lines = [self.tracker.line(name) for name in started[-MAX_LINES:]]
+        if len(started) > MAX_LINES:  # stay within the screen, so every line can be erased
+            lines[0] = f"demoseed ... {len(started) - MAX_LINES + 1} earlier phases done"
+        return self._draw(lines)
 
     def _draw(self, lines: list[str]) -> str:
         width = max(self.writer.fullwidth - 1, 20)

@@ -301,3 +301,16 @@ def test_the_pty_helper_reads_what_the_display_wrote() -> None:
     # the emulator's own check: an erase and cursor restore put the line back as it was
     raw = "test_x.py .\n\x1b[2Kdemoseed a\n\x1b[2Kdemoseed b\x1b[J\r\x1b[1A\x1b[J\x1b[1A\x1b[12G."
     assert screen(raw) == ["test_x.py .."]
+
+
+def test_a_build_of_many_phases_keeps_to_a_few_lines_the_terminal_can_erase() -> None:
+    out, writer = pytest_line()
+    live = PytestLiveProgress(writer, terminal=True)
+    names = [f"phase{i:02d}" for i in range(20)]
+    for i, name in enumerate(names):
+        live(snap(1.0 + i / 10, name, {n: 10 for n in names[: i + 1]}))
+    shown = screen(out.getvalue())
+    assert shown[1] == "demoseed ... 13 earlier phases done"
+    assert [line.split()[1] for line in shown[2:]] == names[13:]
+    live(snap(3.0, None, {}, "done"))
+    assert screen(out.getvalue()) == ["test_x.py ."]
