@@ -105,7 +105,9 @@ class MySQLBackend(ServerBackend):
         with self.admin(url) as conn:
             try:
                 self._create(conn, probe, Marker.new("probe", self.run_id))
-            except self.driver_errors as exc:
+            except Exception as exc:
+                if not self.is_driver_error(exc):
+                    raise
                 user = make_url(url).username or "(default user)"
                 raise ScenarioError(
                     f"MariaDB user {user!r} may not create databases ({exc.args[-1]}); grant it "

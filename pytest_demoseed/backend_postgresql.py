@@ -24,6 +24,9 @@ __all__ = ["PostgresBackend"]
 #: Advisory lock classes: one for run leases, one for claiming a database name.
 LEASE_CLASS = 0x0DE5EED
 NAME_CLASS = 0x0DE5EEE
+#: SQLSTATE of "source database is being accessed by other users" (matched by code, not class:
+#: see ``ServerBackend.is_driver_error``).
+OBJECT_IN_USE = "55006"
 #: Measured in benchmarks/bench_clone.py (RESULTS.md): WAL_LOG is faster here for small and
 #: 1M-row templates alike, and does not force the two checkpoints FILE_COPY needs.
 CLONE_STRATEGY = os.environ.get("DEMOSEED_PG_CLONE_STRATEGY", "WAL_LOG").upper()
@@ -145,8 +148,6 @@ class PostgresBackend(ServerBackend):
         The target never exists without its marker, so a crash cannot leave a database that
         looks like the user's own.
         """
-        import psycopg
-
         snap = self.snapshot_name(key, snapshot_dir)
         temp = f"{PREFIX}w_{self.run_id}_{short_hash(target_url, str(os.getpid()), size=10)}"
         with self.admin() as conn:
@@ -154,7 +155,9 @@ class PostgresBackend(ServerBackend):
             create = f"CREATE DATABASE {_q(temp)} TEMPLATE {_q(snap)} STRATEGY {CLONE_STRATEGY}"
             try:
                 conn.execute(create)
-            except psycopg.errors.ObjectInUse:
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) != OBJECT_IN_USE:
+                    raise
                 self._terminate(conn, snap)
                 conn.execute(create)
             self._set_marker(conn, temp, Marker.new("worker", self.run_id, key))

@@ -141,12 +141,30 @@ class ServerBackend:
     def _connect_args(self) -> dict[str, Any]:
         return {}
 
+    def is_driver_error(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the database driver's (or SQLAlchemy's wrapping of one).
+
+        Matched by class, and also by the name and package of its base classes: a driver
+        imported twice in one process (pytest's in-process runs drop modules between runs, and
+        psycopg's compiled core keeps raising the classes of its first import) raises errors
+        that are not instances of the classes imported now.
+        """
+        if isinstance(exc, (sa.exc.DBAPIError, *self.driver_errors)):
+            return True
+        packages = {kind.__module__.split(".")[0] for kind in self.driver_errors}
+        return any(
+            kind.__name__ == "Error" and kind.__module__.split(".")[0] in packages
+            for kind in type(exc).__mro__
+        )
+
     @contextmanager
     def errors(self, doing: str) -> Iterator[None]:
         """Driver errors become one-line ServerErrors (no traceback under pytest)."""
         try:
             yield
-        except (sa.exc.DBAPIError, *self.driver_errors) as exc:  # type: ignore[misc]
+        except Exception as exc:
+            if not self.is_driver_error(exc):
+                raise
             raise ServerError(f"{doing}: {driver_message(exc)}") from None
 
     def _autocommit(self, conn: Any) -> None:
@@ -293,7 +311,8 @@ class ServerBackend:
             return self._snapshot_marker(conn, key, snapshot_dir) is not None
 
     def drop_snapshots(self, snapshot_dir: Path) -> None:
-        """Drop this run's snapshots and scratch databases (not ``--demo-reuse`` ones)."""
+        """Drop this run's snapshots and scratch databases, and their sidecars (never called
+        with ``--demo-reuse``, whose snapshots are kept)."""
         with self.admin() as conn:
             for name, comment in self._databases(conn).items():
                 marker = Marker.parse(comment)
@@ -304,6 +323,8 @@ class ServerBackend:
                     and (marker.role in ("snapshot", "scratch"))
                 ):
                     self._drop(conn, name)
+        for sidecar in Path(snapshot_dir).glob("*.json"):
+            sidecar.unlink(missing_ok=True)
 
 
 def _run_from_name(name: str) -> str | None:

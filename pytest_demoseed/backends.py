@@ -7,6 +7,7 @@ SQLite lives here; the servers in ``backend_postgresql.py`` and ``backend_mysql.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Protocol
@@ -104,19 +105,23 @@ class SQLiteBackend:
 
     def start_run(self, snapshot_dir: Path) -> None:
         """Remove scratch and half-copied files whose process is gone (a crashed run's)."""
-        for path in [*snapshot_dir.glob("*.building-*.sqlite"), *snapshot_dir.glob("*.clone-*")]:
-            pid = path.name.rsplit("-", 1)[-1].split(".")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+        for path in [*snapshot_dir.glob("*.building-*"), *snapshot_dir.glob("*.clone-*")]:
+            found = _LEFTOVER.search(path.name)  # journals (``-journal``, ``-wal``) included
+            if found and not _alive(int(found.group(1))):
                 path.unlink(missing_ok=True)
 
     def end_run(self) -> None:
         return None
 
     def drop_snapshots(self, snapshot_dir: Path) -> None:
-        for path in snapshot_dir.glob("*.sqlite"):
-            path.unlink(missing_ok=True)
-        for path in snapshot_dir.glob("*.json"):
-            path.unlink(missing_ok=True)
+        """This run's snapshots, sidecars and what a killed worker's build left (journals too)."""
+        for pattern in ("*.sqlite", "*.sqlite-*", "*.building-*", "*.json"):
+            for path in snapshot_dir.glob(pattern):
+                path.unlink(missing_ok=True)
+
+
+#: ``<key>.building-<pid>.sqlite[-journal]`` / ``<file>.clone-<pid>``: the pid that writes it.
+_LEFTOVER = re.compile(r"\.(?:building|clone)-(\d+)")
 
 
 def _alive(pid: int) -> bool:

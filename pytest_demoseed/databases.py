@@ -166,7 +166,10 @@ class DatabaseProvider:
             data = json.loads(sidecar.read_text())
             dataset = Dataset.from_dict(data["dataset"])
             built_by = data["run"]
+            stale = data["key"] != key
         except (ValueError, TypeError, KeyError):
+            stale = True
+        if stale:
             sidecar.unlink(missing_ok=True)
             return None
         if self.rebuild and built_by != self.run_id:

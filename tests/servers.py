@@ -35,6 +35,15 @@ def selected_backends() -> list[str]:
     return chosen
 
 
+def selected_servers() -> list[str]:
+    """The selected backends that are servers (tests that make no sense on a SQLite file)."""
+    return [name for name in selected_backends() if name != "sqlite"]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
 def require_server(name: str) -> str:
     """The server's URL prefix; skip (or under CI=true fail) when it cannot be reached."""
     prefix = SERVERS[name]
@@ -42,7 +51,7 @@ def require_server(name: str) -> str:
         backend_for(f"{prefix}/postgres").check_reachable(f"{prefix}/postgres")  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
         message = f"{name} server not reachable at {prefix}: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
+        if in_ci():
             pytest.fail(f"{message} (CI=true: servers are required)", pytrace=False)
         pytest.skip(message)
     return prefix
@@ -55,6 +64,7 @@ class Server:
         self.kind = kind
         self.name = f"dst_{uuid.uuid4().hex[:6]}"
         if kind == "sqlite":
+            (tmp_path / "db").mkdir(exist_ok=True)
             self.url = f"sqlite:///{tmp_path / 'db' / self.name}.sqlite"
             self.backend: ServerBackend | None = None
         else:
@@ -93,18 +103,44 @@ class Server:
         with self.backend.admin() as conn:
             self.backend._drop(conn, name)
 
+    def names(self) -> set[str]:
+        """Every database on the server now (empty for SQLite)."""
+        return set(self.databases()) if self.is_server else set()
+
+    def left_behind(self, before: set[str]) -> list[str]:
+        """Databases made since ``before`` that an inner run of this test left: its base name's
+        family, and demoseed databases of runs no longer alive. Other helpers' and other live
+        runs' databases on the shared server are not counted."""
+        if self.backend is None:
+            return []
+        with self.backend.admin() as conn:
+            found = self.backend._databases(conn)
+            dead = {
+                name
+                for name, comment in found.items()
+                if name not in before
+                and (marker := Marker.parse(comment)) is not None
+                and not self.backend._lease_alive(conn, marker.run)
+            }
+        return sorted(dead | {name for name in found if self.name in name and name not in before})
+
     def ours(self) -> list[str]:
         """Databases this test made: its base name's family, and test-made leftovers."""
         return sorted(n for n in self.databases() if self.name in n)
 
 
-@pytest.fixture(params=selected_backends())
-def server(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Server]:
+def _server(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Server]:
     found = Server(request.param, tmp_path)
     yield found
     if found.is_server:
         for name in found.ours():
             found.drop(name)
+
+
+#: Every selected backend, SQLite included.
+server = pytest.fixture(params=selected_backends(), name="server")(_server)
+#: Only the selected database servers: for behaviour SQLite files do not have (leases, roles).
+db_server = pytest.fixture(params=selected_servers(), name="db_server")(_server)
 
 
 def built_lines(output: str) -> list[str]:

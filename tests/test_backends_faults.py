@@ -13,7 +13,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from servers import Server, built_lines, drop_cache, run, server  # noqa: F401
+from servers import (  # noqa: F401
+    Server,
+    built_lines,
+    db_server,
+    drop_cache,
+    require_server,
+    run,
+    selected_servers,
+    server,
+)
+from sqlalchemy.engine import make_url
 
 from pytest_demoseed.backend_server import Marker
 
@@ -34,72 +44,103 @@ def test_1_commit_inside_test(demo_session, demo_dataset):
 def test_2_failed_statement_left_behind(demo_connection):
     with pytest.raises(sa.exc.DBAPIError):
         demo_connection.execute(sa.text("SELECT * FROM no_such_table"))
+    if demo_connection.dialect.name == "postgresql":  # the test ends in an aborted transaction
+        with pytest.raises(sa.exc.DBAPIError, match="current transaction is aborted"):
+            demo_connection.execute(sa.text("SELECT 1"))
 
 def test_3_failed_statement_in_session(demo_session):
+    demo_session.begin_nested()
     with pytest.raises(sa.exc.DBAPIError):
         demo_session.execute(sa.text("SELECT 1/0 FROM no_such_table"))
+    if demo_session.bind.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="current transaction is aborted"):
+            demo_session.connection().exec_driver_sql("SELECT 1")
 
 def test_4_next_test_sees_the_scenario(demo_session, demo_dataset):
+    assert count(demo_session) == demo_dataset.counts["parties"]
+
+def test_5_nested_rollback_and_commit(demo_session, demo_dataset):
+    election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
+    with demo_session.begin_nested() as nested:
+        demo_session.add(Party(name="Y", election_id=election_id, number=97, color="#000001"))
+        demo_session.flush()
+        nested.rollback()
+    assert count(demo_session) == demo_dataset.counts["parties"]
+    demo_session.rollback()
     assert count(demo_session) == demo_dataset.counts["parties"]
 """
 
 
 def test_commits_and_failed_transactions_do_not_leak(pytester: pytest.Pytester, server: Server) -> None:
+    """In order: a test commits, two leave a failed (on PostgreSQL: aborted) transaction; the
+    last still sees the scenario exactly as built, with a working connection."""
     pytester.makepyfile(test_iso=ISOLATION)
-    run(pytester, server, "--demo-scenario", "small").assert_outcomes(passed=4)
+    run(pytester, server, "--demo-scenario", "small").assert_outcomes(passed=5)
+
+
+REFUSALS = [
+    pytest.param("postgresql", "postgresql+psycopg://root@127.0.0.1:1/x", "cannot connect to", False,
+                 id="pg-unreachable"),
+    pytest.param("mariadb", "mysql+pymysql://root@127.0.0.1:1/x", "cannot connect to", False,
+                 id="mariadb-unreachable"),
+    pytest.param("postgresql", "postgresql+psycopg://nosuchuser@{host}/x", 'role "nosuchuser" does not exist',
+                 True, id="pg-no-such-user"),
+    pytest.param("mariadb", "mysql+pymysql://root:wrongpassword@{host}/x", "Access denied for user 'root'",
+                 True, id="mariadb-wrong-password"),
+]
+
+
+def _one_usage_error_line(result: pytest.RunResult) -> str:
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: --demo-db-url:"), errors
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert "passed" not in result.stdout.str() and "failed" not in result.stdout.str(), "no test ran"
+    return errors[0]
 
 
 @pytest.mark.parametrize(
-    ("kind", "url", "expected"),
-    [
-        ("postgresql", "postgresql+psycopg://root@127.0.0.1:1/x", "cannot connect to"),
-        ("mariadb", "mysql+pymysql://root@127.0.0.1:1/x", "cannot connect to"),
-        ("postgresql", "postgresql+psycopg://nosuchuser@127.0.0.1:5432/x", "nosuchuser"),
-        ("mariadb", "mysql+pymysql://nosuchuser:bad@127.0.0.1:3306/x", "Access denied"),
-    ],
+    ("kind", "url", "expected", "needs_server"),
+    [case for case in REFUSALS if case.values[0] in selected_servers()],
 )
 def test_unreachable_or_refused_server_is_one_line_usage_error(
-    pytester: pytest.Pytester, server: Server, kind: str, url: str, expected: str
+    pytester: pytest.Pytester, kind: str, url: str, expected: str, needs_server: bool
 ) -> None:
-    if server.kind != kind:
-        pytest.skip(f"{kind} case")
+    if needs_server:
+        url = url.format(host=make_url(require_server(kind)).render_as_string().split("@")[1])
     pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", url)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    errors = [line for line in result.stderr.lines if line.strip()]
-    assert len(errors) == 1 and errors[0].startswith("ERROR: --demo-db-url:"), errors
-    assert expected in errors[0]
-    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", url, "-n", "2")
+    line = _one_usage_error_line(result)
+    assert expected in line, line
+    assert "wrongpassword" not in line
 
 
 def test_user_without_create_privilege_is_one_line_usage_error(
-    pytester: pytest.Pytester, server: Server
+    pytester: pytest.Pytester, db_server: Server
 ) -> None:
-    if not server.is_server:
-        pytest.skip("server-only")
+    server = db_server
     assert server.backend is not None
+    user = f"demoseed_nocreate_{uuid.uuid4().hex[:6]}"
     with server.backend.admin() as conn:
         if server.kind == "postgresql":
-            conn.execute("DROP ROLE IF EXISTS demoseed_nocreate")
-            conn.execute("CREATE ROLE demoseed_nocreate LOGIN NOCREATEDB")
+            conn.execute(f"CREATE ROLE {user} LOGIN NOCREATEDB")
         else:
             with conn.cursor() as cursor:
-                cursor.execute("DROP USER IF EXISTS 'demoseed_nocreate'@'%'")
-                cursor.execute("CREATE USER 'demoseed_nocreate'@'%'")
+                cursor.execute(f"CREATE USER '{user}'@'%'")
     try:
-        url = server.url.replace("root@", "demoseed_nocreate@")
+        url = server.url.replace("root@", f"{user}@")
         pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
         result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", url)
-        assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
-        errors = [line for line in result.stderr.lines if line.strip()]
-        assert len(errors) == 1 and "may not create databases" in errors[0], errors
+        line = _one_usage_error_line(result)
+        assert "may not create databases" in line and user in line, line
     finally:
         with server.backend.admin() as conn:
             if server.kind == "postgresql":
-                conn.execute("DROP ROLE IF EXISTS demoseed_nocreate")
+                conn.execute(f"DROP ROLE IF EXISTS {user}")
             else:
                 with conn.cursor() as cursor:
-                    cursor.execute("DROP USER IF EXISTS 'demoseed_nocreate'@'%'")
+                    cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+    assert not [n for n in server.databases() if n.startswith("demoseed_p_")], "no probe left"
 
 
 def _snapshot(server: Server, cache: Path) -> tuple[str, Marker]:
@@ -125,11 +166,13 @@ def test_damaged_snapshot_is_detected_and_rebuilt(
             for sidecar in cache.glob("*.json"):
                 sidecar.unlink()
         elif not server.is_server:
+            sidecar = next(cache.glob("*.json"))
             if damage == "vanished":
                 next(cache.glob("*.sqlite")).unlink()
-            else:
-                sidecar = next(cache.glob("*.json"))
+            elif damage == "half_written":
                 sidecar.write_text(sidecar.read_text()[:40])
+            else:
+                sidecar.write_text(sidecar.read_text().replace('"key": "', '"key": "stale'))
         elif damage == "vanished":
             server.drop(name)
         elif damage == "half_written":
@@ -144,10 +187,9 @@ def test_damaged_snapshot_is_detected_and_rebuilt(
 
 
 def test_leftovers_of_crashed_runs_are_cleaned_and_live_runs_untouched(
-    pytester: pytest.Pytester, server: Server
+    pytester: pytest.Pytester, db_server: Server
 ) -> None:
-    if not server.is_server:
-        pytest.skip("server-only: SQLite leftovers live in pytest's rotating base temp dirs")
+    server = db_server
     assert server.backend is not None
     dead, alive = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
     dead_scratch, live_scratch = f"demoseed_b_{dead}_{server.name}", f"demoseed_b_{alive}_{server.name}"
@@ -179,8 +221,16 @@ from pytest_demoseed.election.scenarios import BASELINE
 from pytest_demoseed.scenario import Phase
 
 def slow(ctx):
-    if os.environ.get("SLOW_MARKER"):
-        open(os.environ["SLOW_MARKER"], "w").close()
+    # the first process to get here (baseline's rows written, not committed) blocks until killed
+    marker = os.environ.get("SLOW_MARKER")
+    if marker:
+        try:
+            os.close(os.open(marker + ".claimed", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return iter(())
+        with open(marker + ".tmp", "w") as out:
+            out.write(str(os.getpid()))
+        os.replace(marker + ".tmp", marker)
         time.sleep(120)
     return iter(())
 
@@ -190,49 +240,97 @@ register(type(base)(name="slowone", phases=base.phases + (Phase("slow", slow),),
 """
 
 
-def test_killed_build_leaves_nothing_trusted(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path
-) -> None:
-    cache = tmp_path / "cache"
-    marker_file = tmp_path / "building"
+def _start_blocked_build(
+    pytester: pytest.Pytester, server: Server, marker_file: Path, *args: str
+) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """An inner run whose build blocks in its last phase; returns it and the building pid."""
     pytester.makeconftest(SLOW_CONFTEST)
+    output = pytester.path / "inner-output.txt"
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "--demo-db-url", server.url, *args]
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(
+            command,
+            cwd=pytester.path,
+            env={**os.environ, "SLOW_MARKER": str(marker_file)},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 90
+    while not marker_file.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert marker_file.exists(), f"the build never started: {output.read_text()}"
+    return proc, int(marker_file.read_text()), output
+
+
+def _of_pid(server: Server, pid: int) -> dict[str, Marker]:
+    return {n: m for n, m in server.databases().items() if m is not None and m.pid == pid}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+def test_interrupted_build_leaves_nothing_trusted(
+    pytester: pytest.Pytester, server: Server, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C mid-build drops the half-built database at once; a kill -9 leaves only an
+    unpublished scratch database (never a snapshot, no sidecar), swept by the next run, which
+    builds afresh."""
+    cache = tmp_path / "cache"
+    args = ("--demo-scenario", "slowone", "--demo-reuse", "--demo-cache-dir", str(cache))
     pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
-    args = [
-        "-p",
-        "no:randomly",
-        "--demo-db-url",
-        server.url,
-        "--demo-scenario",
-        "slowone",
-        "--demo-reuse",
-        "--demo-cache-dir",
-        str(cache),
-    ]
-    env = {**os.environ, "SLOW_MARKER": str(marker_file)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *args],
-        cwd=pytester.path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, pid, output = _start_blocked_build(pytester, server, tmp_path / "building", *args)
     try:
-        deadline = time.monotonic() + 60
-        while not marker_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert marker_file.exists(), "the build never started"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        os.kill(pid, sig)
+        proc.wait(60)
         assert not list(cache.glob("*.json")), "no sidecar: the snapshot is not trusted"
-        if server.is_server:
-            roles = {m.role for m in server.databases().values() if m and m.pid == proc.pid}
-            assert roles == {"scratch"}, "the killed build left a scratch database, never a snapshot"
-        result = run(pytester, server, *args[4:])
+        left = [p.name for p in cache.glob("*.sqlite")]
+        if sig == signal.SIGINT:
+            assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.read_text()
+            assert left == [], "Ctrl-C removed the scratch file"
+            if server.is_server:
+                assert _of_pid(server, pid) == {}, "Ctrl-C dropped the half-built database"
+        else:
+            if not server.is_server:
+                assert [name.split(".")[1] for name in left] == [f"building-{pid}"], left
+            if server.is_server:
+                roles = {m.role for m in _of_pid(server, pid).values()}
+                assert roles == {"scratch"}, "the killed build left a scratch database, never a snapshot"
+        result = run(pytester, server, *args)
         result.assert_outcomes(passed=1)
-        assert len(built_lines(result.stdout.str())) == 1
+        assert len(built_lines(result.stdout.str())) == 1, result.stdout.str()
+        assert not [p for p in cache.glob("*.building-*")], "the next run swept the scratch file"
         if server.is_server:
-            leftovers = [n for n, m in server.databases().items() if m and m.pid == proc.pid]
-            assert leftovers == [], "the killed run's scratch database was swept"
+            assert _of_pid(server, pid) == {}, "the next run swept the killed run's scratch database"
     finally:
         proc.kill()
+        proc.wait(10)
         drop_cache(server, cache)
+
+
+def test_worker_killed_mid_build_another_worker_builds_and_nothing_is_left(
+    pytester: pytest.Pytester, server: Server, tmp_path: Path
+) -> None:
+    """``-n 2``: the worker building the snapshot is killed; the other, waiting on the lock,
+    finds no trusted snapshot, builds it once, and the run ends with nothing left behind."""
+    before = server.names()
+    pytester.makepyfile(
+        test_x="import pytest\n\n@pytest.mark.parametrize('i', range(4))\n"
+        "def test_x(demo_dataset, i):\n    assert demo_dataset.counts['electors'] == 2000\n"
+    )
+    basetemp = tmp_path / "basetemp"
+    proc, pid, output = _start_blocked_build(
+        pytester, server, tmp_path / "building", "-n", "2", "--demo-scenario", "slowone",
+        f"--basetemp={basetemp}",
+    )
+    try:
+        os.kill(pid, signal.SIGKILL)
+        proc.wait(120)
+        text = output.read_text()
+        outcomes = pytest.RunResult.parse_summary_nouns(text.splitlines())
+        assert outcomes == {"failed": 1, "passed": 3}, text  # the killed worker's test, the rest
+        assert "crashed while running" in text, text
+        assert len(built_lines(text)) == 1, text
+        assert not list(basetemp.rglob("*.building-*")) and not list(basetemp.rglob("*.json"))
+        if server.is_server:
+            assert server.left_behind(before) == [], text
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -3,12 +3,27 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from servers import Server, built_lines, cloned_lines, drop_cache, fingerprints, run, server  # noqa: F401
+from servers import (  # noqa: F401
+    Server,
+    built_lines,
+    cloned_lines,
+    db_server,
+    drop_cache,
+    fingerprints,
+    run,
+    server,
+)
 
 from pytest_demoseed.build import build
+from pytest_demoseed.dataset import Dataset
 from pytest_demoseed.engines import make_engine
 from pytest_demoseed.spec import resolve_spec
 
@@ -28,26 +43,68 @@ def test_small(demo_dataset, i):
 """
 
 
-def reference_fingerprint(tmp_path: Path, scenario: str) -> str:
-    engine = make_engine(f"sqlite:///{tmp_path / 'reference.sqlite'}")
+def reference(tmp_path: Path, scenario: str) -> Dataset:
+    """The spec built on a fresh SQLite file: what every backend must hold."""
+    engine = make_engine(f"sqlite:///{tmp_path / f'reference-{scenario}.sqlite'}")
     spec = resolve_spec(scenario, 42, {})
     spec.scenario.metadata.create_all(engine)
     try:
-        return build(engine, spec).fingerprint
+        return build(engine, spec)
     finally:
         engine.dispose()
 
 
-def test_same_spec_same_fingerprint_and_nothing_left(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path
+READ_BACK = """
+import json, os, pathlib
+import pytest
+from pytest_demoseed import database_fingerprint
+
+OUT = pathlib.Path(os.environ["READ_BACK_DIR"])
+
+def dump(demo_connection, demo_dataset, label):
+    OUT.mkdir(exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    read = database_fingerprint(demo_connection.engine, demo_dataset.scenario)
+    (OUT / f"{label}-{worker}.json").write_text(json.dumps({
+        "database": demo_connection.engine.url.database, "worker": worker,
+        "scenario": demo_dataset.scenario, "built": demo_dataset.fingerprint, "read": read,
+    }))
+
+@pytest.mark.parametrize("i", range(3))
+def test_default(demo_connection, demo_dataset, i):
+    dump(demo_connection, demo_dataset, f"default{i}")
+
+@pytest.mark.demo_scenario("small")
+@pytest.mark.parametrize("i", range(3))
+def test_small(demo_connection, demo_dataset, i):
+    dump(demo_connection, demo_dataset, f"small{i}")
+"""
+
+
+def test_same_spec_same_fingerprint_on_every_backend_and_nothing_left(
+    pytester: pytest.Pytester, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = set(server.databases()) if server.is_server else set()
-    pytester.makepyfile(test_fp="def test_it(demo_dataset):\n    assert demo_dataset.total_rows\n")
-    result = run(pytester, server, "-n", "2", "--demo-scenario", "small")
-    result.assert_outcomes(passed=1)
-    assert set(fingerprints(result.stdout.str())) == {reference_fingerprint(tmp_path, "small")}
+    """``baseline`` and ``small`` built on this backend and cloned into two workers: the builder's
+    fingerprint and the one read back from each worker's database (``database_fingerprint``)
+    equal the SQLite build's; workers use ``<name>_gwN``; the server is left as it was."""
+    expected = {name: reference(tmp_path, name) for name in ("baseline", "small")}
+    before = server.names()
+    out = tmp_path / "read-back"
+    monkeypatch.setenv("READ_BACK_DIR", str(out))
+    pytester.makepyfile(test_fp=READ_BACK)
+    result = run(pytester, server, "-n", "2", "--demo-scenario", "baseline")
+    result.assert_outcomes(passed=6)
+    summary = result.stdout.str()
+    assert sorted(fingerprints(summary)) == sorted(d.fingerprint for d in expected.values()), summary
+    dumps = [json.loads(path.read_text()) for path in out.iterdir()]
+    assert {d["worker"] for d in dumps} == {"gw0", "gw1"}, "both workers ran tests"
+    for dump in dumps:
+        assert dump["built"] == dump["read"] == expected[dump["scenario"]].fingerprint, dump
+        name = dump["database"] if server.is_server else Path(dump["database"]).stem
+        short = "" if dump["scenario"] == "baseline" else "_[0-9a-f]+"  # the default has none
+        assert re.fullmatch(f"{server.name}{short}_{dump['worker']}", name), dump
     if server.is_server:
-        assert set(server.databases()) == before, "a normal run leaves nothing on the server"
+        assert server.left_behind(before) == [], "a normal run leaves nothing on the server"
 
 
 def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
@@ -74,35 +131,102 @@ def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
         drop_cache(server, cache)
 
 
-def test_rows_a_test_inserts_get_fresh_keys_after_a_clone(pytester: pytest.Pytester, server: Server) -> None:
-    pytester.makepyfile(
-        test_keys="""
-        import pytest
-        import sqlalchemy as sa
-        from pytest_demoseed.election.models import Party
+FRESH_KEYS = """
+import pytest
+import sqlalchemy as sa
+from pytest_demoseed.election.models import Base
 
-        @pytest.mark.parametrize("i", range(2))
-        def test_insert(demo_session, demo_dataset, i):
-            election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
-            party = Party(name="New", election_id=election_id, number=99, color="#000000")
-            demo_session.add(party)
-            demo_session.commit()
-            assert party.id == demo_dataset.counts["parties"] + 1
-        """
-    )
+@pytest.mark.parametrize("i", range(2))
+def test_insert_into_every_table(demo_session, demo_factories, demo_election, i):
+    tables = Base.metadata.sorted_tables
+    top = {t.name: demo_session.scalar(sa.select(sa.func.max(t.c.id))) or 0 for t in tables}
+    f = demo_factories
+    f.Election()
+    f.Candidate(election=demo_election)
+    f.Guarantee(election=demo_election)
+    f.Attendance(election=demo_election)
+    demo_session.commit()
+    for table in tables:
+        new = demo_session.scalars(sa.select(table.c.id).where(table.c.id > top[table.name])).all()
+        assert new, f"{table.name}: no row got a key past the scenario's"
+        assert min(new) == top[table.name] + 1, (table.name, top[table.name], sorted(new))
+"""
+
+
+def test_rows_a_test_inserts_get_fresh_keys_after_a_clone(pytester: pytest.Pytester, server: Server) -> None:
+    """Every table's counter (PostgreSQL sequence, MariaDB AUTO_INCREMENT after the clone's
+    ``SHOW CREATE TABLE`` copy, SQLite rowid) is just past the scenario's keys in each worker."""
+    pytester.makepyfile(test_keys=FRESH_KEYS)
     result = run(pytester, server, "-n", "2", "--demo-scenario", "small")
     result.assert_outcomes(passed=2)
     assert len(cloned_lines(result.stdout.str())) + len(built_lines(result.stdout.str())) == 2
 
 
 def test_keep_leaves_worker_databases_and_the_next_run_replaces_them(
-    pytester: pytest.Pytester, server: Server
+    pytester: pytest.Pytester, db_server: Server
 ) -> None:
-    if not server.is_server:
-        pytest.skip("server-only: SQLite files live in pytest's base temp dir")
+    server = db_server
     pytester.makepyfile(test_k="def test_it(demo_dataset):\n    pass\n")
     run(pytester, server, "--demo-scenario", "small", "--demo-keep").assert_outcomes(passed=1)
     kept = server.databases()[server.name]
     assert kept is not None and kept.role == "kept"
     run(pytester, server, "--demo-scenario", "small").assert_outcomes(passed=1)
     assert server.name not in server.databases()
+
+
+OVERLAP = """
+import os, pathlib, time
+import pytest
+import sqlalchemy as sa
+from pytest_demoseed.election.models import Party
+
+BARRIER = pathlib.Path(os.environ["BARRIER_DIR"])
+
+@pytest.mark.parametrize("i", range(2))
+def test_overlap(demo_session, demo_dataset, demo_connection, i):
+    me = os.environ["RUN_NAME"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (BARRIER / f"{me}-{worker}-{i}").write_text(demo_connection.engine.url.database)
+    deadline = time.monotonic() + 60
+    while not [p for p in BARRIER.iterdir() if not p.name.startswith(me)]:
+        assert time.monotonic() < deadline, "the other run never reached its tests"
+        time.sleep(0.05)
+    election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
+    demo_session.add(Party(name=me, election_id=election_id, number=90 + i, color="#00000" + str(i)))
+    demo_session.commit()
+    names = demo_session.scalars(sa.select(Party.name)).all()
+    assert len(names) == demo_dataset.counts["parties"] + 1 and me in names
+"""
+
+
+def test_two_runs_at_once_on_one_server_do_not_touch_each_others_databases(
+    pytester: pytest.Pytester, db_server: Server, tmp_path: Path
+) -> None:
+    """Two ``-n 2`` runs with the same ``--demo-db-url``, inside their tests at the same time:
+    one gets ``<name>_gwN``, the other ``<name>_<run id>_gwN``; both pass; nothing is left."""
+    server = db_server
+    before = server.names()
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    pytester.makepyfile(test_overlap=OVERLAP)
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-n", "2", "--demo-db-url", server.url]
+    command += ["--demo-scenario", "small"]
+    runs = {}
+    for name in ("one", "two"):
+        env = {**os.environ, "BARRIER_DIR": str(barrier), "RUN_NAME": name}
+        runs[name] = subprocess.Popen(
+            [*command, f"--basetemp={tmp_path / name}"],
+            cwd=pytester.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+    outputs = {name: proc.communicate(timeout=180)[0].decode() for name, proc in runs.items()}
+    for name, proc in runs.items():
+        assert proc.returncode == 0, outputs[name]
+        assert pytest.RunResult.parse_summary_nouns(outputs[name].splitlines()) == {"passed": 2}
+    used = {name: {p.read_text() for p in barrier.glob(f"{name}-*")} for name in runs}
+    assert used["one"] and used["two"] and not used["one"] & used["two"], used
+    assert all(db.startswith(server.name + "_") for db in used["one"] | used["two"]), used
+    assert {f"{server.name}_gw0", f"{server.name}_gw1"} & (used["one"] | used["two"]), used
+    assert server.left_behind(before) == [], "both runs dropped what they made"
