@@ -46,7 +46,9 @@ def test_unreachable_server_fails_under_ci_and_skips_visibly_otherwise(
         assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_reachable_servers_run_their_tests(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reachable_servers_run_their_tests(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The default URLs (the README's servers) are what ``.ci/run`` starts: they must pass."""
     for name in DOWN:
         monkeypatch.delenv(name, raising=False)
