@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faker import Faker
+from faker.providers import address, person
 
 __all__ = ["ColumnDraw", "WeightedPool", "faker_column", "locale_pool", "provider_pool"]
 
@@ -62,40 +63,58 @@ def locale_pool(faker: Faker, attribute: str) -> WeightedPool:
     raise LookupError(f"no Faker provider for locale {faker.locales} has {attribute!r}")
 
 
-def provider_pool(faker: Faker, method: str, attribute: str) -> WeightedPool | None:
-    """The word list ``attribute`` of the provider that answers ``faker.<method>()``.
+def provider_pool(faker: Faker, method: str, *attributes: str) -> WeightedPool | None:
+    """The first word list of ``attributes`` kept by the provider that answers ``faker.<method>()``.
 
     Scoped to that provider because several providers keep lists under the same name
     (``formats`` is a person's name formats and a phone number's). None when it has none.
     """
-    bound = getattr(faker, method, None)
-    provider = getattr(bound, "__self__", None)
-    data = getattr(provider, attribute, None)
-    if data is None or callable(data) or isinstance(data, str) or not data:
-        return None
-    return _pool_of(data)
+    provider = getattr(getattr(faker, method, None), "__self__", None)
+    for attribute in attributes:
+        data = getattr(provider, attribute, None)
+        if data is not None and not callable(data) and not isinstance(data, str) and data:
+            return _pool_of(data)
+    return None
 
 
-#: Faker methods that are one draw from a word list of their own provider.
-_WORD_LISTS = {
-    "first_name": "first_names",
-    "first_name_female": "first_names_female",
-    "first_name_male": "first_names_male",
-    "last_name": "last_names",
-    "prefix_female": "prefixes_female",
-    "prefix_male": "prefixes_male",
-    "suffix_female": "suffixes_female",
-    "suffix_male": "suffixes_male",
-    "city_prefix": "city_prefixes",
-    "city_suffix": "city_suffixes",
-    "street_suffix": "street_suffixes",
+#: Where the methods modelled here are implemented as "a draw from a list" (or "a format").
+_BASE_PROVIDERS = (person.Provider, address.Provider)
+
+
+def _modelled(faker: Faker, method: str) -> bool:
+    """True when the locale answers ``method`` with Faker's base implementation, the one we
+    model; a locale that overrides it (e.g. a ``city()`` of its own) is left to Faker itself."""
+    provider = getattr(getattr(faker, method, None), "__self__", None)
+    if provider is None:
+        return False
+    for base in _BASE_PROVIDERS:
+        if isinstance(provider, base) and hasattr(base, method):
+            return getattr(type(provider), method) is getattr(base, method)
+    return True  # a method no base defines (en_US city_prefix): a plain list draw
+
+
+#: Faker methods that are one draw from a word list of their provider (the first it has).
+_WORD_LISTS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first_names",),
+    "first_name_female": ("first_names_female", "first_names"),
+    "first_name_male": ("first_names_male", "first_names"),
+    "last_name": ("last_names",),
+    "last_name_female": ("last_names_female", "last_names"),
+    "last_name_male": ("last_names_male", "last_names"),
+    "prefix_female": ("prefixes_female",),
+    "prefix_male": ("prefixes_male",),
+    "suffix_female": ("suffixes_female",),
+    "suffix_male": ("suffixes_male",),
+    "city_prefix": ("city_prefixes",),
+    "city_suffix": ("city_suffixes",),
+    "street_suffix": ("street_suffixes",),
 }
 #: Faker methods that pick a ``{{token}}`` format from a list and fill in each token.
-_FORMATTED = {
-    "name": "formats",
-    "name_female": "formats_female",
-    "name_male": "formats_male",
-    "city": "city_formats",
+_FORMATTED: dict[str, tuple[str, ...]] = {
+    "name": ("formats",),
+    "name_female": ("formats_female", "formats"),
+    "name_male": ("formats_male", "formats"),
+    "city": ("city_formats",),
 }
 _TOKEN = re.compile(r"\{\{\s?(\w+)(:.*?)?\s?\}\}")
 #: numerify/lexify placeholders whose every outcome is equally likely.
@@ -103,8 +122,10 @@ _PLACEHOLDERS = {"#": string.digits, "%": "123456789", "$": "23456789"}
 
 
 def _word_list(faker: Faker, method: str) -> ColumnDraw | None:
-    attribute = _WORD_LISTS.get(method)
-    pool = provider_pool(faker, method, attribute) if attribute else None
+    attributes = _WORD_LISTS.get(method)
+    if not attributes or not _modelled(faker, method):
+        return None
+    pool = provider_pool(faker, method, *attributes)
     return pool.draw if pool is not None else None
 
 
@@ -144,7 +165,7 @@ def _placeholder_column(text: Any, holders: Mapping[str, str]) -> ColumnDraw | N
 
 def _formatted(faker: Faker, method: str) -> ColumnDraw | None:
     """Faker's ``name()``/``city()``: a weighted format, each ``{{token}}`` a word-list draw."""
-    formats = provider_pool(faker, method, _FORMATTED[method])
+    formats = provider_pool(faker, method, *_FORMATTED[method]) if _modelled(faker, method) else None
     if formats is None:
         return None
     templates: list[tuple[str, list[ColumnDraw]]] = []

@@ -33,6 +33,7 @@ from pytest_demoseed import (
 )
 from pytest_demoseed.context import IdAllocator
 from pytest_demoseed.determinism import seeded_faker, seeded_random
+from pytest_demoseed.pools import faker_column
 
 START, END = dt.date(1950, 1, 1), dt.date(2000, 12, 31)
 
@@ -182,6 +183,34 @@ def test_compile_factory_names_what_falls_back_and_why() -> None:
     plan = compile_factory(FallbackPlayerFactory, faker.Faker("en_US"))
     assert plan.fallback == {"token": "LazyFunction", "city": "Faker 'street_name'"}
     assert "FallbackPlayerFactory.token (LazyFunction)" in plan.describe_fallback()
+
+
+@pytest.mark.parametrize(
+    ("locale", "provider", "kwargs"),
+    [
+        ("ja_JP", "first_name", {}),  # the locale answers with a method of its own: left to Faker
+        ("ja_JP", "city", {}),
+        ("en_US", "numerify", {"text": "!!-##"}),  # digit-or-empty placeholders
+        ("en_US", "date_between", {}),  # "-30y".."today" is the wall clock
+        ("en_US", "random_element", {"elements": {"a", "b"}}),  # a set has no stable order
+        ("en_US", "pyint", {"min_value": 0, "max_value": 9, "step": 1, "extra": 1}),  # unknown argument
+        ("en_US", "email", {}),
+    ],
+)
+def test_faker_providers_it_cannot_model_are_left_to_faker(locale: str, provider: str, kwargs: Any) -> None:
+    assert faker_column(faker.Faker(locale), provider, kwargs) is None
+
+
+def test_faker_providers_it_models_draw_from_the_locale_lists() -> None:
+    rng = random.Random(1)
+    chinese = faker.Faker("zh_CN")
+    person = chinese.first_name.__self__
+    draw = faker_column(chinese, "first_name_female", {})  # no female list: Faker uses first_names
+    assert draw is not None and set(draw(rng, 50)) <= set(person.first_names)
+    draw = faker_column(faker.Faker("en_US"), "date_between", {"start_date": START, "end_date": END})
+    assert draw is not None and all(START <= day <= END for day in draw(rng, 200))
+    draw = faker_column(faker.Faker("en_US"), "bothify", {"text": "??-##", "letters": "XY"})
+    assert draw is not None and all(re.fullmatch(r"[XY]{2}-\d\d", value) for value in draw(rng, 50))
 
 
 def test_rows_follow_the_factory_declarations(conn: sa.Connection) -> None:
