@@ -373,7 +373,17 @@ def _python_default(column: sa.Column[Any]) -> FixedFn | None:
         return lambda start, stop: [value] * (stop - start)
     if default.is_callable:
         function = default.arg
-        return lambda start, stop: [function(None) for _ in range(start, stop)]
+
+        def call(start: int, stop: int) -> list[Any]:
+            try:
+                return [function(None) for _ in range(start, stop)]
+            except Exception as exc:  # it wants the INSERT's execution context
+                raise ScenarioError(
+                    f"column {column.table.name}.{column.key}: its default= cannot be called outside "
+                    f"an INSERT ({type(exc).__name__}); give the column in fixed="
+                ) from None
+
+        return call
     return None
 
 

@@ -67,6 +67,7 @@ class Player(Base):
     born_year: Mapped[int] = mapped_column(sa.Integer)
     league: Mapped[str] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(10), default="active")
+    origin: Mapped[str] = mapped_column(sa.String(10), default=lambda: "seeded")
     token: Mapped[str | None] = mapped_column(sa.String(40))
     team: Mapped[Team] = relationship()
 
@@ -222,7 +223,8 @@ def test_rows_follow_the_factory_declarations(conn: sa.Connection) -> None:
     person = faker.Faker("en_US").first_name.__self__  # Faker's en_US person provider
     female, male = set(person.first_names_female), set(person.first_names_male)
     for index, row in enumerate(by_name):
-        assert row["id"] == index + 1 and row["team_id"] == 1 and row["status"] == "active"
+        assert row["id"] == index + 1 and row["team_id"] == 1
+        assert row["status"] == "active" and row["origin"] == "seeded"  # Python-side defaults
         assert row["code"] == f"P{row['id'] - 1:06d}"  # sequence number = key - 1
         assert row["handle"] == row["name"].lower().replace(" ", "_")
         assert row["first"] in (female if row["gender"] == "F" else male)
