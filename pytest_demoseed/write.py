@@ -7,6 +7,7 @@ row written here reads back through SQLAlchemy exactly as if the ORM had written
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from .scenario import Batch, ScenarioError
 
-__all__ = ["BatchWriter", "writer_for"]
+__all__ = ["BatchWriter", "CopyWriter", "MultiRowInsertWriter", "writer_for"]
 
 Processor = Callable[[Any], Any]
 
@@ -110,8 +111,72 @@ class CopyWriter(BatchWriter):
             cursor.close()
 
 
+class MultiRowInsertWriter(BatchWriter):
+    """MySQL/MariaDB through PyMySQL: multi-row ``INSERT ... VALUES (...), (...)`` of up to
+    ``STATEMENT_CHARS`` characters each.
+
+    PyMySQL's ``executemany`` sends the same statements, but finds each value's encoder
+    through three calls; here a value's literal comes from a lookup by its exact type, with
+    PyMySQL's own rules (ints as digits, strings through its ``escape_string``, dates as
+    ``'YYYY-MM-DD'``) and PyMySQL's ``escape`` for every other type. Measured on a build of
+    ``small`` with 100,000 electors (150k rows) on MariaDB: best of 3, 2.33 s -> 1.93 s; the
+    writer's own time under cProfile 3.1 s -> 1.4 s. A server in NO_BACKSLASH_ESCAPES mode gets
+    PyMySQL's ``executemany``, which quotes for it.
+    """
+
+    #: Below MariaDB's smallest default ``max_allowed_packet`` (16 MiB) even at 4 bytes a char.
+    STATEMENT_CHARS = 1_000_000
+
+    def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
+        from pymysql.constants import SERVER_STATUS  # type: ignore[import-untyped]
+
+        raw: Any = self.conn.connection.dbapi_connection
+        if raw.server_status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES:
+            super()._write(prepared, rows)
+            return
+        literal = _mysql_literal(raw.escape)
+        head = prepared.sql[: prepared.sql.index(" VALUES ") + len(" VALUES ")]
+        cursor = raw.cursor()
+        try:
+            chunk: list[str] = []
+            size = len(head)
+            for row in rows:
+                text = "(" + ",".join([literal(value) for value in row]) + ")"
+                if chunk and size + len(text) + 1 > self.STATEMENT_CHARS:
+                    cursor.execute(head + ",".join(chunk))  # no arguments: nothing is %-formatted
+                    chunk, size = [], len(head)
+                chunk.append(text)
+                size += len(text) + 1
+            if chunk:
+                cursor.execute(head + ",".join(chunk))
+        finally:
+            cursor.close()
+
+
+def _mysql_literal(fallback: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A value's SQL literal as PyMySQL writes it; exact types only (a bool is not an int
+    here, a datetime not a date), everything else through PyMySQL's ``escape``."""
+    from pymysql.converters import escape_string  # type: ignore[import-untyped]
+
+    by_type: dict[type, Callable[[Any], str]] = {
+        int: int.__repr__,
+        str: lambda value: "'" + escape_string(value) + "'",
+        type(None): lambda value: "NULL",
+        dt.date: lambda value: "'" + value.isoformat() + "'",
+    }
+    get = by_type.get
+
+    def literal(value: Any) -> str:
+        found = get(type(value))
+        return found(value) if found is not None else fallback(value)
+
+    return literal
+
+
 def writer_for(conn: sa.Connection, metadata: sa.MetaData) -> BatchWriter:
     """The fastest correct writer for this connection's driver."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         return CopyWriter(conn, metadata)
+    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
+        return MultiRowInsertWriter(conn, metadata)
     return BatchWriter(conn, metadata)

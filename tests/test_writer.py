@@ -6,23 +6,36 @@ from __future__ import annotations
 import datetime as dt
 
 import pymysql.cursors
+import pytest
 import sqlalchemy as sa
 from servers import Server, server  # noqa: F401  (the fixture)
 
 from pytest_demoseed.engines import make_engine
 from pytest_demoseed.scenario import Batch
-from pytest_demoseed.write import CopyWriter, writer_for
+from pytest_demoseed.write import writer_for
 
 metadata = sa.MetaData()
 people = sa.Table(
     "people",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(40)),
+    sa.Column("name", sa.String(40), nullable=True),
     sa.Column("born", sa.Date),
     sa.Column("score", sa.Float),
+    sa.Column("active", sa.Boolean),
+    sa.Column("seen", sa.DateTime, nullable=True),
 )
-ROWS = [(i, f"Name {i}", dt.date(1980, 1, 1) + dt.timedelta(days=i), i / 4) for i in range(1, 5001)]
+COLUMNS = ("id", "name", "born", "score", "active", "seen")
+#: Values a literal writer could get wrong: quotes, backslashes, control characters, %, Unicode, NULL
+#: (no NUL character: PostgreSQL text cannot hold one).
+TRICKY = ["O'Brien", 'say "hi"', "back\\slash", "new\nline\r\ttab", "ctrl\x1az", "100% %s %(x)s",
+          "Zoë Ñúñez 🗳", "", None, "'; DROP TABLE people; --"]
+ROWS = [
+    (i, TRICKY[i % len(TRICKY)] if i <= 50 else f"Name {i}", dt.date(1900, 1, 1) + dt.timedelta(days=i * 7),
+     i / 4, i % 3 == 0, None if i % 2 else dt.datetime(2026, 3, 1, 8, 30, i % 60))
+    for i in range(1, 5001)
+]
+EXPECTED = {"sqlite": "BatchWriter", "postgresql": "CopyWriter", "mariadb": "MultiRowInsertWriter"}
 
 
 def test_the_mysql_insert_has_the_shape_pymysql_rewrites_into_multi_row_statements() -> None:
@@ -43,22 +56,34 @@ def statements(conn: sa.Connection) -> int:
     return int(conn.exec_driver_sql("SHOW SESSION STATUS LIKE 'Com_insert'").one()[1])
 
 
-def test_writers_make_few_statements_and_rows_read_back_unchanged(server: Server) -> None:  # noqa: F811
+def write_and_read_back(server: Server, sql_mode: str = "") -> None:  # noqa: F811
     if server.is_server:
         server.create(server.name, None)
     engine = make_engine(server.url)
     try:
         metadata.create_all(engine)
         with engine.begin() as conn:
+            if sql_mode:
+                conn.exec_driver_sql(f"SET SESSION sql_mode = CONCAT(@@sql_mode, ',{sql_mode}')")
             writer = writer_for(conn, metadata)
+            assert type(writer).__name__ == EXPECTED[server.kind]
             before = statements(conn) if server.kind == "mariadb" else 0
             for start in range(0, len(ROWS), 2500):
-                writer.write(Batch("people", ("id", "name", "born", "score"), ROWS[start : start + 2500]))
+                writer.write(Batch("people", COLUMNS, ROWS[start : start + 2500]))
             if server.kind == "mariadb":
                 assert statements(conn) - before <= 4  # 5,000 rows in a few multi-row INSERTs
-            assert isinstance(writer, CopyWriter) == (server.kind == "postgresql")
         with engine.connect() as conn:
             back = conn.execute(sa.select(people).order_by(people.c.id)).all()
         assert [tuple(row) for row in back] == ROWS
     finally:
         engine.dispose()
+
+
+def test_writers_make_few_statements_and_rows_read_back_unchanged(server: Server) -> None:  # noqa: F811
+    write_and_read_back(server)
+
+
+def test_mariadb_without_backslash_escapes_still_reads_back_unchanged(server: Server) -> None:  # noqa: F811
+    if server.kind != "mariadb":
+        pytest.skip("a MariaDB/MySQL sql_mode")
+    write_and_read_back(server, "NO_BACKSLASH_ESCAPES")
