@@ -172,7 +172,9 @@ def _check_sqlite_location(url: str) -> None:
             f"cannot create SQLite file {str(database)!r}: directory {str(parent)!r} does not exist"
         )
     if not parent.is_dir():
-        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not a directory")
+        raise ScenarioError(
+            f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not a directory"
+        )
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not writable")
 

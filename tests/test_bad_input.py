@@ -107,6 +107,21 @@ def _run(project: pytest.Pytester, *args: str, subprocess: bool = False) -> pyte
         ),
         pytest.param(["--demo-set=members.enabled=maybe"], ["members.enabled", "boolean"], id="bad-boolean"),
         pytest.param(
+            ["--demo-set=committees.count=0"],
+            ["electors.count=2000", "committee", "committees.count is 0"],
+            id="electors-without-committees",
+        ),
+        pytest.param(
+            ["--demo-set=committees.count=0", "--demo-set=electors.count=0"],
+            ["members.count=15", "members.assign_to_committees", "committees.count is 0"],
+            id="members-without-committees",
+        ),
+        pytest.param(
+            ["--demo-set=parties.count=0"],
+            ["guarantees would make 300 rows", "parties.count is 0"],
+            id="guarantees-without-parties",
+        ),
+        pytest.param(
             ["--demo-set=guarantees.batch_size=0"],
             ["guarantees.batch_size", "minimum 1"],
             id="batch-size-zero",
@@ -144,6 +159,28 @@ def test_disabling_the_phase_and_its_dependents_is_fine(project: pytest.Pytester
         "--demo-set=guarantees.enabled=false",
     )
     result.assert_outcomes(passed=1)
+
+
+def test_zero_committees_or_parties_are_fine_when_nothing_needs_them(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_counts="""
+def test_counts(demo_dataset):
+    counts = demo_dataset.counts
+    assert counts["committees"] == counts["electors"] == counts["parties"] == counts["guarantees"] == 0
+    assert counts["members"] == 3
+"""
+    )
+    result = project.runpytest(
+        "-p",
+        "no:randomly",
+        "--demo-scenario=small",
+        "--demo-set=committees.count=0",
+        "--demo-set=electors.count=0",
+        "--demo-set=members.assign_to_committees=false",
+        "--demo-set=parties.count=0",
+        "--demo-set=parties.candidates_per_party=0",
+    )
+    result.assert_outcomes(passed=2)
 
 
 def test_non_integer_seed_from_env_is_a_usage_error(

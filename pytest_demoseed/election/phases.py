@@ -188,11 +188,28 @@ def _load_electors(ctx: PhaseContext) -> None:
     ctx.share("electors", ElectorRoll(ids, committees))
 
 
+def _new_committees_needed(
+    all_settings: Mapping[str, Mapping[str, Any]], phase_name: str, needs_them: bool, what: str
+) -> None:
+    """Rows that must each get a committee, in a build that makes none: an error before it starts."""
+    mine, committees = all_settings[phase_name], all_settings["committees"]
+    if mine["enabled"] and needs_them and mine["count"] and committees["enabled"] and not committees["count"]:
+        raise ScenarioError(
+            f"{phase_name}.count={mine['count']} needs at least one committee for {what}, "
+            "but committees.count is 0"
+        )
+
+
+def _check_electors(all_settings: Mapping[str, Mapping[str, Any]]) -> None:
+    _new_committees_needed(all_settings, "electors", True, "each elector")
+
+
 @phase(
     "electors",
     tables=("electors",),
     settings={"count": integer(2000, "electors on the roll, each assigned to a committee")},
     requires=("election", "committees"),
+    check=_check_electors,
     load_existing=_load_electors,
     description="the electoral roll: names, genders, birth dates, unique national ids",
 )
@@ -240,6 +257,11 @@ def _members_need(settings: Mapping[str, Any]) -> tuple[str, ...]:
     return ("election", "committees") if settings.get("assign_to_committees") else ("election",)
 
 
+def _check_members(all_settings: Mapping[str, Mapping[str, Any]]) -> None:
+    assign = bool(all_settings["members"]["assign_to_committees"])
+    _new_committees_needed(all_settings, "members", assign, "members.assign_to_committees")
+
+
 @phase(
     "members",
     tables=("members",),
@@ -248,6 +270,7 @@ def _members_need(settings: Mapping[str, Any]) -> tuple[str, ...]:
         "assign_to_committees": boolean(True, "give each member a committee (round robin)"),
     },
     requires=_members_need,
+    check=_check_members,
     load_existing=_load_members,
     description="campaign members with unique emails, optionally assigned to committees",
 )
@@ -286,8 +309,22 @@ def _party_quotas(ctx: PhaseContext, party_ids: Sequence[int], total: int) -> li
     return apportion(shares, total)
 
 
+def _planned_guarantees(all_settings: Mapping[str, Mapping[str, Any]]) -> int | None:
+    """How many guarantees a build will make, when the members and electors are new (else None)."""
+    mine, members, electors = (all_settings[name] for name in ("guarantees", "members", "electors"))
+    if not (members["enabled"] and electors["enabled"]):
+        return None
+    total = min(members["count"] * mine["per_member"], electors["count"])
+    return total if mine["total_limit"] is None else min(total, mine["total_limit"])
+
+
 def _check_guarantees(all_settings: Mapping[str, Mapping[str, Any]]) -> None:
     mine, parties = all_settings["guarantees"], all_settings["parties"]
+    if mine["enabled"] and parties["enabled"] and not parties["count"] and _planned_guarantees(all_settings):
+        raise ScenarioError(
+            f"guarantees would make {_planned_guarantees(all_settings)} rows, each for a party, "
+            "but parties.count is 0"
+        )
     wanted = mine["party_weights"]
     if mine["enabled"] and parties["enabled"] and wanted != "even" and len(wanted) != parties["count"]:
         raise ScenarioError(
