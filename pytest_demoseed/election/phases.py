@@ -314,8 +314,8 @@ def _planned_guarantees(all_settings: Mapping[str, Mapping[str, Any]]) -> int | 
     mine, members, electors = (all_settings[name] for name in ("guarantees", "members", "electors"))
     if not (members["enabled"] and electors["enabled"]):
         return None
-    total = min(members["count"] * mine["per_member"], electors["count"])
-    return total if mine["total_limit"] is None else min(total, mine["total_limit"])
+    total = min(int(members["count"]) * int(mine["per_member"]), int(electors["count"]))
+    return total if mine["total_limit"] is None else min(total, int(mine["total_limit"]))
 
 
 def _check_guarantees(all_settings: Mapping[str, Mapping[str, Any]]) -> None:
