@@ -27,6 +27,23 @@ from pytest_demoseed.dataset import Dataset
 from pytest_demoseed.engines import make_engine
 from pytest_demoseed.spec import resolve_spec
 
+COUNTED_CONFTEST = """
+import os
+from pytest_demoseed import register
+from pytest_demoseed.registry import get_scenario
+from pytest_demoseed.scenario import Phase
+
+def counted(ctx):
+    # one line per generation of a spec, from whichever process generates it
+    with open(os.environ["GENERATED_LOG"], "a") as log:
+        log.write(f"{ctx.seed} {os.getpid()}\\n")
+    return iter(())
+
+SMALL = get_scenario("small")
+register(type(SMALL)(name="counted", phases=SMALL.phases + (Phase("counted", counted),),
+                     metadata=SMALL.metadata, overrides=SMALL.overrides))
+"""
+
 TWO_SPECS = """
 import pytest
 import sqlalchemy as sa
@@ -36,10 +53,10 @@ from pytest_demoseed.election.models import Party
 def test_default(demo_dataset, demo_session, i):
     assert demo_session.scalar(sa.select(sa.func.count(Party.id))) == demo_dataset.counts["parties"]
 
-@pytest.mark.demo_scenario("small")
+@pytest.mark.demo_scenario(seed=7)
 @pytest.mark.parametrize("i", range(4))
-def test_small(demo_dataset, i):
-    assert demo_dataset.scenario == "small"
+def test_other_seed(demo_dataset, i):
+    assert demo_dataset.seed == 7
 """
 
 
@@ -108,25 +125,37 @@ def test_same_spec_same_fingerprint_on_every_backend_and_nothing_left(
 
 
 def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path
+    pytester: pytest.Pytester, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = tmp_path / "cache"
+    """Counted twice: by the scenario's own phase, which logs every generation, and by the
+    summary's ``built`` lines. Two specs, ``-n 3``: 2 generations; again with ``--demo-reuse``:
+    none; with ``--demo-rebuild``: 2 again (once per spec, not once per worker)."""
+    cache, log = tmp_path / "cache", tmp_path / "generated.log"
+    monkeypatch.setenv("GENERATED_LOG", str(log))
+    pytester.makeconftest(COUNTED_CONFTEST)
     pytester.makepyfile(test_two=TWO_SPECS)
+    args = ("-n", "3", "--demo-scenario", "counted", "--demo-reuse", "--demo-cache-dir", str(cache))
+
+    def generations() -> list[str]:
+        lines = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return lines
+
     try:
-        first = run(pytester, server, "-n", "3", "--demo-reuse", "--demo-cache-dir", str(cache))
+        first = run(pytester, server, *args)
         first.assert_outcomes(passed=8)
         out = first.stdout.str()
-        assert len(built_lines(out)) == 2, out  # two specs, each generated exactly once
+        assert len(generations()) == 2 and len(built_lines(out)) == 2, out  # each spec exactly once
+        assert len(cloned_lines(out)) >= 2, out
 
-        second = run(pytester, server, "-n", "3", "--demo-reuse", "--demo-cache-dir", str(cache))
+        second = run(pytester, server, *args)
         second.assert_outcomes(passed=8)
-        assert built_lines(second.stdout.str()) == [], second.stdout.str()
+        assert generations() == [] and built_lines(second.stdout.str()) == [], second.stdout.str()
 
-        rebuilt = run(
-            pytester, server, "-n", "3", "--demo-reuse", "--demo-rebuild", "--demo-cache-dir", str(cache)
-        )
+        rebuilt = run(pytester, server, *args, "--demo-rebuild")
         rebuilt.assert_outcomes(passed=8)
-        assert len(built_lines(rebuilt.stdout.str())) == 2, "--demo-rebuild builds once per run"
+        assert len(generations()) == 2, "--demo-rebuild builds once per run"
+        assert len(built_lines(rebuilt.stdout.str())) == 2
     finally:
         drop_cache(server, cache)
 
