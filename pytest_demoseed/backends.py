@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Protocol
 
+from filelock import FileLock, Timeout
 from sqlalchemy.engine import URL, make_url
 
 from .scenario import ScenarioError
@@ -49,6 +50,7 @@ class SQLiteBackend:
     def __init__(self, run_id: str = "", *, reuse: bool = False, url: str = "") -> None:
         self.run_id = run_id
         self.reuse = reuse
+        self._claims: dict[Path, FileLock] = {}
 
     @staticmethod
     def _path(url: str) -> Path:
@@ -89,10 +91,38 @@ class SQLiteBackend:
     def snapshot_exists(self, key: str, snapshot_dir: Path) -> bool:
         return self._snapshot_path(key, snapshot_dir).exists()
 
+    def _claim(self, url: str, fallback: str | None) -> str:
+        """``url`` held by this process for the run (a lock file beside it), or ``fallback``
+        when another live process holds it: two runs given the same SQLite URL at once.
+
+        The operating system frees the lock when its process dies, so a crashed run's claim
+        never blocks the next one.
+        """
+        path = self._path(url).absolute()
+        if path in self._claims:
+            return url
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(f"{path}.demoseed-lock", timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            if fallback is None:
+                raise ScenarioError(f"SQLite file {str(path)!r} is in use by another pytest run") from None
+            return self._claim(fallback, None)
+        self._claims[path] = lock
+        return url
+
+    def _unclaim(self, url: str) -> None:
+        path = self._path(url).absolute()
+        lock = self._claims.pop(path, None)
+        if lock is not None:
+            Path(lock.lock_file).unlink(missing_ok=True)
+            lock.release()
+
     def clone(self, key: str, snapshot_dir: Path, target_url: str, fallback_url: str | None = None) -> str:
-        """A file copy into this worker's file (in its own base temp dir: no other run's)."""
+        """A file copy into this worker's file, claimed first (see ``_claim``)."""
+        target_url = self._claim(target_url, fallback_url)
         target = self._path(target_url)
-        target.parent.mkdir(parents=True, exist_ok=True)
         self.drop_database(target_url)
         tmp = target.with_name(target.name + f".clone-{os.getpid()}")
         shutil.copyfile(self._snapshot_path(key, snapshot_dir), tmp)
@@ -102,6 +132,7 @@ class SQLiteBackend:
     def release_database(self, url: str, keep: bool) -> None:
         if not keep:
             self.drop_database(url)
+        self._unclaim(url)
 
     def start_run(self, snapshot_dir: Path) -> None:
         """Remove scratch and half-copied files whose process is gone (a crashed run's)."""

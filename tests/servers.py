@@ -63,9 +63,10 @@ class Server:
     def __init__(self, kind: str, tmp_path: Any) -> None:
         self.kind = kind
         self.name = f"dst_{uuid.uuid4().hex[:6]}"
+        self.sqlite_dir = tmp_path / "db"
         if kind == "sqlite":
-            (tmp_path / "db").mkdir(exist_ok=True)
-            self.url = f"sqlite:///{tmp_path / 'db' / self.name}.sqlite"
+            self.sqlite_dir.mkdir(exist_ok=True)
+            self.url = f"sqlite:///{self.sqlite_dir / self.name}.sqlite"
             self.backend: ServerBackend | None = None
         else:
             self.url = f"{require_server(kind)}/{self.name}"

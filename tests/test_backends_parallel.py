@@ -217,7 +217,7 @@ def test_overlap(demo_session, demo_dataset, demo_connection, i):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     (BARRIER / f"{me}-{worker}-{i}").write_text(demo_connection.engine.url.database)
     deadline = time.monotonic() + 60
-    while not [p for p in BARRIER.iterdir() if not p.name.startswith(me)]:
+    while len(list(BARRIER.iterdir())) < 4:  # both runs' two workers hold their databases now
         assert time.monotonic() < deadline, "the other run never reached its tests"
         time.sleep(0.05)
     election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
@@ -229,11 +229,12 @@ def test_overlap(demo_session, demo_dataset, demo_connection, i):
 
 
 def test_two_runs_at_once_on_one_server_do_not_touch_each_others_databases(
-    pytester: pytest.Pytester, db_server: Server, tmp_path: Path
+    pytester: pytest.Pytester, server: Server, tmp_path: Path
 ) -> None:
-    """Two ``-n 2`` runs with the same ``--demo-db-url``, inside their tests at the same time:
-    one gets ``<name>_gwN``, the other ``<name>_<run id>_gwN``; both pass; nothing is left."""
-    server = db_server
+    """Two ``-n 2`` runs with the same ``--demo-db-url``, all four workers inside a test at once
+    (xdist sends two tests to two workers one each):
+    one gets ``<name>_gwN``, the other ``<name>_<run id>_gwN``; both pass; nothing is left
+    (on SQLite, an explicit file URL shared by two runs behaves the same)."""
     before = server.names()
     barrier = tmp_path / "barrier"
     barrier.mkdir()
@@ -254,8 +255,10 @@ def test_two_runs_at_once_on_one_server_do_not_touch_each_others_databases(
     for name, proc in runs.items():
         assert proc.returncode == 0, outputs[name]
         assert pytest.RunResult.parse_summary_nouns(outputs[name].splitlines()) == {"passed": 2}
-    used = {name: {p.read_text() for p in barrier.glob(f"{name}-*")} for name in runs}
+    used = {name: {Path(p.read_text()).stem for p in barrier.glob(f"{name}-*")} for name in runs}
     assert used["one"] and used["two"] and not used["one"] & used["two"], used
     assert all(db.startswith(server.name + "_") for db in used["one"] | used["two"]), used
     assert {f"{server.name}_gw0", f"{server.name}_gw1"} & (used["one"] | used["two"]), used
     assert server.left_behind(before) == [], "both runs dropped what they made"
+    if not server.is_server:
+        assert list(server.sqlite_dir.iterdir()) == [], "no SQLite file or claim lock left"
