@@ -369,6 +369,8 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="demoseed-bench-"))
     out = [
+        "## Speed side by side (issue 5)",
+        "",
         machine_line("python benchmarks/bench.py --write")
         + f" SQLite {sqlite3.sqlite_version}, PostgreSQL server {server_version()}, psycopg {version('psycopg')}, "
         f"SQLAlchemy {version('SQLAlchemy')}, Faker {version('Faker')}, factory_boy {version('factory_boy')}.",
