@@ -310,6 +310,12 @@ class ServerBackend:
         with self.admin() as conn:
             return self._snapshot_marker(conn, key, snapshot_dir) is not None
 
+    def drop_snapshot(self, key: str, snapshot_dir: Path) -> None:
+        """Drop the snapshot of ``key`` (only if demoseed marked it as one)."""
+        with self.admin() as conn:
+            if self._snapshot_marker(conn, key, snapshot_dir) is not None:
+                self._drop(conn, self.snapshot_name(key, snapshot_dir))
+
     def drop_snapshots(self, snapshot_dir: Path) -> None:
         """Drop this run's snapshots and scratch databases, and their sidecars (never called
         with ``--demo-reuse``, whose snapshots are kept)."""

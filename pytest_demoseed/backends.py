@@ -32,6 +32,7 @@ class Backend(Protocol):
     def drop_database(self, url: str) -> None: ...
     def publish(self, scratch_url: str, key: str, snapshot_dir: Path) -> None: ...
     def snapshot_exists(self, key: str, snapshot_dir: Path) -> bool: ...
+    def drop_snapshot(self, key: str, snapshot_dir: Path) -> None: ...
     def clone(
         self, key: str, snapshot_dir: Path, target_url: str, fallback_url: str | None = None
     ) -> str: ...
@@ -90,6 +91,9 @@ class SQLiteBackend:
 
     def snapshot_exists(self, key: str, snapshot_dir: Path) -> bool:
         return self._snapshot_path(key, snapshot_dir).exists()
+
+    def drop_snapshot(self, key: str, snapshot_dir: Path) -> None:
+        self._snapshot_path(key, snapshot_dir).unlink(missing_ok=True)
 
     def _claim(self, url: str, fallback: str | None) -> str:
         """``url`` held by this process for the run (a lock file beside it), or ``fallback``

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from .backends import Backend, backend_for
 from .build import build
@@ -204,7 +204,31 @@ class DatabaseProvider:
         tmp = sidecar.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({"dataset": dataset.as_dict(), "run": self.run_id, "key": key}, indent=1))
         os.replace(tmp, sidecar)
+        if self.reuse:
+            self._drop_stale(spec.key, key)
         return dataset
+
+    def _drop_stale(self, spec_key: str, key: str) -> None:
+        """Kept snapshots of the same spec under an older key (its schema, a phase's source or
+        a version changed since) can never match again: drop them and their sidecars.
+
+        A snapshot another process is using (its lock is held) is left for a later run.
+        """
+        for sidecar in self.snapshot_dir.glob("*.json"):
+            other = sidecar.stem
+            try:
+                same_spec = json.loads(sidecar.read_text())["dataset"]["spec_key"] == spec_key
+            except (ValueError, TypeError, KeyError):
+                continue
+            if other == key or not same_spec:
+                continue
+            lock = FileLock(str(self.snapshot_dir / f"{other}.lock"), timeout=0)
+            try:
+                with lock:
+                    sidecar.unlink(missing_ok=True)
+                    self.backend.drop_snapshot(other, self.snapshot_dir)
+            except Timeout:
+                continue
 
     def close(self) -> list[str]:
         """Dispose engines and drop this worker's databases unless they are to be kept.

@@ -282,3 +282,31 @@ def test_two_runs_at_once_on_one_server_do_not_touch_each_others_databases(
     assert server.left_behind(before) == [], "both runs dropped what they made"
     if not server.is_server:
         assert list(server.sqlite_dir.iterdir()) == [], "no SQLite file or claim lock left"
+
+
+def test_a_changed_phase_makes_a_new_key_and_the_stale_snapshot_is_dropped(
+    pytester: pytest.Pytester, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--demo-reuse``: editing the module a phase lives in changes the key; the next run
+    builds afresh and drops the snapshot of the old key, so kept snapshots do not pile up."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GENERATED_LOG", str(tmp_path / "generated.log"))
+    pytester.makeconftest(COUNTED_CONFTEST)
+    pytester.makepyfile(test_one="def test_it(demo_dataset):\n    pass\n")
+    args = ("--demo-scenario", "counted", "--demo-reuse", "--demo-cache-dir", str(cache))
+    try:
+        first = run(pytester, server, *args)
+        assert len(built_lines(first.stdout.str())) == 1, first.stdout.str()
+        old_keys, old_kept = {p.stem for p in cache.glob("*.json")}, kept_snapshots(server, cache)
+        pytester.makeconftest(COUNTED_CONFTEST + "\n# edited: the phase's module changed\n")
+        second = run(pytester, server, *args)
+        second.assert_outcomes(passed=1)
+        assert len(built_lines(second.stdout.str())) == 1, "a changed phase is a new key: rebuilt"
+        new_keys, new_kept = {p.stem for p in cache.glob("*.json")}, kept_snapshots(server, cache)
+        assert len(new_keys) == 1 and new_keys != old_keys, (old_keys, new_keys)
+        if server.is_server:
+            assert len(new_kept) == len(old_kept) == 1 and new_kept != old_kept, (old_kept, new_kept)
+        else:
+            assert {p.stem for p in cache.glob("*.sqlite")} == new_keys, "the old file is gone"
+    finally:
+        drop_cache(server, cache)
