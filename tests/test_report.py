@@ -158,16 +158,29 @@ def test_without_reuse_no_snapshot_is_left_behind(inner: Inner) -> None:
 
 
 def test_a_spec_that_cannot_be_built_fails_its_tests_in_one_line_and_others_pass(inner: Inner) -> None:
+    inner.pytester.makeconftest(
+        """
+import sqlalchemy as sa
+from pytest_demoseed import Scenario, ScenarioError, phase, register
+
+@phase("towns", tables=("towns",))
+def towns(ctx):
+    # valid settings, but the build itself finds something it cannot do
+    raise ScenarioError("no committee office in this town")
+    yield
+
+register(Scenario("broken-town", (towns,), sa.MetaData()))
+"""
+    )
     inner.test_file(
         """
 import pytest
 
-# valid settings, but electors need at least one committee to be assigned to
-@pytest.mark.demo_scenario("small", committees={"count": 0})
+@pytest.mark.demo_scenario("broken-town")
 def test_one(demo_dataset):
     pass
 
-@pytest.mark.demo_scenario("small", committees={"count": 0})
+@pytest.mark.demo_scenario("broken-town")
 def test_two(demo_session):
     pass
 
@@ -177,5 +190,5 @@ def test_plain(demo_dataset):
     )
     result = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small")
     result.assert_outcomes(passed=1, errors=2)
-    result.stdout.fnmatch_lines(["*demoseed: cannot build scenario 'small': *committee*"])
+    result.stdout.fnmatch_lines(["*demoseed: cannot build scenario 'broken-town': *committee office*"])
     assert "Traceback" not in result.stdout.str()
