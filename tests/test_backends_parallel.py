@@ -121,8 +121,9 @@ def test_same_spec_same_fingerprint_on_every_backend_and_nothing_left(
         name = dump["database"] if server.is_server else Path(dump["database"]).stem
         short = "" if dump["scenario"] == "baseline" else "_[0-9a-f]+"  # the default has none
         assert re.fullmatch(f"{server.name}{short}_{dump['worker']}", name), dump
-    if server.is_server:
-        assert server.left_behind(before) == [], "a normal run leaves nothing on the server"
+    assert server.left_behind(before) == [], "a normal run leaves nothing on the server"
+    if not server.is_server:
+        assert list(server.sqlite_dir.iterdir()) == [], "nor SQLite files or claim locks"
 
 
 def kept_snapshots(server: Server, cache: Path) -> list[str]:
