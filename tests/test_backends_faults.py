@@ -254,6 +254,7 @@ def _start_blocked_build(
             env={**os.environ, "SLOW_MARKER": str(marker_file)},
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as a terminal's Ctrl-C reaches
         )
     deadline = time.monotonic() + 90
     while not marker_file.exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -266,33 +267,36 @@ def _of_pid(server: Server, pid: int) -> dict[str, Marker]:
     return {n: m for n, m in server.databases().items() if m is not None and m.pid == pid}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+@pytest.mark.parametrize("mode", ["ctrl-c", "ctrl-c-xdist", "killed"])
 def test_interrupted_build_leaves_nothing_trusted(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path, sig: signal.Signals
+    pytester: pytest.Pytester, server: Server, tmp_path: Path, mode: str
 ) -> None:
-    """Ctrl-C mid-build drops the half-built database at once; a kill -9 leaves only an
-    unpublished scratch database (never a snapshot, no sidecar), swept by the next run, which
-    builds afresh."""
+    """Ctrl-C mid-build (SIGINT to the run's process group, with or without xdist) drops the
+    half-built database at once; a kill -9 leaves only an unpublished scratch database (never
+    a snapshot, no sidecar), swept by the next run, which builds afresh."""
     cache = tmp_path / "cache"
     args = ("--demo-scenario", "slowone", "--demo-reuse", "--demo-cache-dir", str(cache))
+    xdist = ("-n", "2") if mode == "ctrl-c-xdist" else ()
     pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
-    proc, pid, output = _start_blocked_build(pytester, server, tmp_path / "building", *args)
+    proc, pid, output = _start_blocked_build(pytester, server, tmp_path / "building", *args, *xdist)
     try:
-        os.kill(pid, sig)
+        if mode == "killed":
+            os.kill(pid, signal.SIGKILL)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
         proc.wait(60)
         assert not list(cache.glob("*.json")), "no sidecar: the snapshot is not trusted"
         left = [p.name for p in cache.glob("*.sqlite")]
-        if sig == signal.SIGINT:
+        if mode != "killed":
             assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.read_text()
             assert left == [], "Ctrl-C removed the scratch file"
             if server.is_server:
                 assert _of_pid(server, pid) == {}, "Ctrl-C dropped the half-built database"
+        elif server.is_server:
+            roles = {m.role for m in _of_pid(server, pid).values()}
+            assert roles == {"scratch"}, "the killed build left a scratch database, never a snapshot"
         else:
-            if not server.is_server:
-                assert [name.split(".")[1] for name in left] == [f"building-{pid}"], left
-            if server.is_server:
-                roles = {m.role for m in _of_pid(server, pid).values()}
-                assert roles == {"scratch"}, "the killed build left a scratch database, never a snapshot"
+            assert [name.split(".")[1] for name in left] == [f"building-{pid}"], left
         result = run(pytester, server, *args)
         result.assert_outcomes(passed=1)
         assert len(built_lines(result.stdout.str())) == 1, result.stdout.str()
