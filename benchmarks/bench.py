@@ -26,6 +26,7 @@ import gc
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -368,6 +369,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="replace this section of benchmarks/RESULTS.md")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="demoseed-bench-"))
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
     out = [
         "## Speed side by side (issue 5)",
         "",
