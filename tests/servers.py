@@ -142,6 +142,10 @@ def _server(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Server]:
 server = pytest.fixture(params=selected_backends(), name="server")(_server)
 #: Only the selected database servers: for behaviour SQLite files do not have (leases, roles).
 db_server = pytest.fixture(params=selected_servers(), name="db_server")(_server)
+#: MariaDB alone: for its own server settings (an sql_mode).
+mariadb_server = pytest.fixture(
+    params=[name for name in selected_servers() if name == "mariadb"], name="mariadb_server"
+)(_server)
 
 
 def built_lines(output: str) -> list[str]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pymysql.cursors
-import pytest
 import sqlalchemy as sa
-from servers import Server, server  # noqa: F401  (the fixture)
+from servers import Server, mariadb_server, server  # noqa: F401  (the fixtures)
 
 from pytest_demoseed.engines import make_engine
 from pytest_demoseed.scenario import Batch
@@ -83,7 +82,7 @@ def test_writers_make_few_statements_and_rows_read_back_unchanged(server: Server
     write_and_read_back(server)
 
 
-def test_mariadb_without_backslash_escapes_still_reads_back_unchanged(server: Server) -> None:  # noqa: F811
-    if server.kind != "mariadb":
-        pytest.skip("a MariaDB/MySQL sql_mode")
-    write_and_read_back(server, "NO_BACKSLASH_ESCAPES")
+def test_mariadb_without_backslash_escapes_still_reads_back_unchanged(
+    mariadb_server: Server,  # noqa: F811
+) -> None:
+    write_and_read_back(mariadb_server, "NO_BACKSLASH_ESCAPES")
