@@ -26,6 +26,7 @@ class Backend(Protocol):
     dialect_name: str
     identity: str
 
+    def check_reachable(self, url: str) -> None: ...
     def sibling_url(self, base_url: str, suffix: list[str]) -> str: ...
     def scratch_url(self, key: str, snapshot_dir: Path) -> str: ...
     def create_database(self, url: str) -> None: ...
@@ -62,6 +63,26 @@ class SQLiteBackend:
                 "fixtures: use sqlite:///path/to/file.db"
             )
         return Path(database)
+
+    def check_reachable(self, url: str) -> None:
+        """A SQLite file that could never be created (no such directory, a parent is a file, a
+        directory is read-only) is an error now, before anything is written."""
+        database = self._path(url)
+        if database.is_dir():
+            raise ScenarioError(f"cannot use {str(database)!r} as a SQLite file: it is a directory")
+        parent = database.absolute().parent
+        if not parent.exists():
+            raise ScenarioError(
+                f"cannot create SQLite file {str(database)!r}: directory {str(parent)!r} does not exist"
+            )
+        if not parent.is_dir():
+            raise ScenarioError(
+                f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not a directory"
+            )
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ScenarioError(
+                f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not writable"
+            )
 
     def sibling_url(self, base_url: str, suffix: list[str]) -> str:
         parsed: URL = make_url(base_url)

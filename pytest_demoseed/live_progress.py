@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .reporters import FINAL_STATUSES, INTERVAL, Reporter
+from .reporters import FINAL_STATUSES, INTERVAL, Reporter, is_terminal
 
 __all__ = ["PhaseTracker", "PytestLiveProgress", "live_progress_for"]
 
@@ -223,14 +223,6 @@ def _current_line(writer: Any) -> str:
     return str(getattr(writer, "_current_line", ""))
 
 
-def _is_terminal(writer: Any) -> bool:
-    stream: Any = getattr(writer, "_file", None) or sys.__stdout__
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 def live_progress_for(config: Any, mode: str) -> PytestLiveProgress | None:
     """``auto``: live lines on a terminal only; ``bar``: also into a pipe or log; ``none``: off."""
     if mode == "none":
@@ -242,7 +234,7 @@ def live_progress_for(config: Any, mode: str) -> PytestLiveProgress | None:
     capture = config.pluginmanager.get_plugin("capturemanager")
     suspend = capture.global_and_fixture_disabled if capture is not None else contextlib.nullcontext
     with suspend():  # under fd capture, stdout's file descriptor is a temporary file
-        terminal = _is_terminal(writer)
+        terminal = is_terminal(getattr(writer, "_file", None) or sys.__stdout__)
     if mode == "auto" and not terminal:
         return None
     return PytestLiveProgress(writer, terminal=terminal, suspend_capture=suspend)

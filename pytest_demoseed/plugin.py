@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from . import hookspecs
 from .backends import backend_for
@@ -160,25 +157,6 @@ def _register_hook_scenarios(config: pytest.Config) -> None:
             register(scenario, replace=True)
 
 
-def _check_sqlite_location(url: str) -> None:
-    """A SQLite file that could never be created (a parent is a file, a directory is read-only)
-    is a usage error now, before anything is written, not a failure in every test."""
-    database = Path(make_url(url).database or "")
-    if database.is_dir():
-        raise ScenarioError(f"cannot use {str(database)!r} as a SQLite file: it is a directory")
-    parent = database.absolute().parent
-    if not parent.exists():
-        raise ScenarioError(
-            f"cannot create SQLite file {str(database)!r}: directory {str(parent)!r} does not exist"
-        )
-    if not parent.is_dir():
-        raise ScenarioError(
-            f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not a directory"
-        )
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ScenarioError(f"cannot create SQLite file {str(database)!r}: {str(parent)!r} is not writable")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     _register_hook_scenarios(config)
@@ -187,11 +165,8 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             backend = backend_for(settings.db_url)
             backend.sibling_url(settings.db_url, [])
-            if backend.dialect_name == "sqlite":
-                _check_sqlite_location(settings.db_url)
-            check = getattr(backend, "check_reachable", None)
-            if check is not None and getattr(config, "workerinput", None) is None:
-                check(settings.db_url)
+            if getattr(config, "workerinput", None) is None:  # workers: the controller checked
+                backend.check_reachable(settings.db_url)
         except ScenarioError as exc:
             raise pytest.UsageError(f"--demo-db-url: {exc}") from None
     if settings.metadata_path:

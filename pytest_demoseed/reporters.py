@@ -248,7 +248,8 @@ class LatestStatus:
         return self._cancel.is_set()
 
 
-def _is_terminal(stream: TextIO) -> bool:
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal; a closed stream, None or one that is no file is not."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # closed or not a file
@@ -259,7 +260,7 @@ def choose(mode: str, stream: TextIO | None = None) -> Reporter:
     """The reporter for ``mode``: ``auto`` is a bar on a terminal and JSON lines otherwise."""
     out = stream if stream is not None else sys.stdout
     if mode == "auto":
-        mode = "bar" if _is_terminal(out) else "json"
+        mode = "bar" if is_terminal(out) else "json"
     if mode == "bar":
         return BarReporter(stream=out)
     if mode == "json":

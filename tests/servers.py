@@ -48,7 +48,7 @@ def require_server(name: str) -> str:
     """The server's URL prefix; skip (or under CI=true fail) when it cannot be reached."""
     prefix = SERVERS[name]
     try:
-        backend_for(f"{prefix}/postgres").check_reachable(f"{prefix}/postgres")  # type: ignore[attr-defined]
+        backend_for(f"{prefix}/postgres").check_reachable(f"{prefix}/postgres")
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
         message = f"{name} server not reachable at {prefix}: {exc}"
         if in_ci():
