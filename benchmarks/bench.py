@@ -44,12 +44,12 @@ import psycopg
 from results import machine_line, replace_section
 from sqlalchemy.orm import Session
 
-from pytest_demoseed.build import build
+from pytest_demoseed.build.builder import build
 from pytest_demoseed.election import models
 from pytest_demoseed.election.factories import ElectionFactory, ElectorFactory
 from pytest_demoseed.election.naming import national_id
-from pytest_demoseed.engines import make_engine
-from pytest_demoseed.spec import resolve_spec
+from pytest_demoseed.scenario.spec import resolve_spec
+from pytest_demoseed.storage.engines import make_engine
 
 DAY = dt.date(2026, 3, 1)
 PG_SERVER = "postgresql+psycopg://root@127.0.0.1:5432/"
@@ -59,6 +59,7 @@ PG_COPY = f"COPY electors ({', '.join(COLUMNS)}) FROM STDIN"
 
 
 # -- memory and time --------------------------------------------------------------------------
+
 
 def _rss_mb(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -99,6 +100,7 @@ def measure(path: str, rows: int, fn: Callable[[], object]) -> Measured:
 
 # -- databases ----------------------------------------------------------------------------------
 
+
 class Backend:
     """Fresh databases with the election schema, one per path, dropped at the end."""
 
@@ -125,7 +127,8 @@ class Backend:
             with engine.begin() as conn:
                 conn.execute(models.Election.__table__.insert(), {"id": 1, "name": "E", "election_date": DAY})
                 conn.execute(
-                    models.Committee.__table__.insert(), {"id": 1, "election_id": 1, "name": "C", "code": "C1"}
+                    models.Committee.__table__.insert(),
+                    {"id": 1, "election_id": 1, "name": "C", "code": "C1"},
                 )
         engine.dispose()
         return url
@@ -175,8 +178,15 @@ def generated(n: int) -> list[tuple[object, ...]]:
     rng = random.Random(1)
     firsts, lasts = ["Ann", "Bob", "Cy", "Di"] * 50, ["Lee", "Kim", "Ray", "Fox"] * 250
     return [
-        (i, 1, 1, f"{rng.choice(firsts)} {rng.choice(lasts)}", "F" if rng.random() < 0.5 else "M",
-         (DAY - dt.timedelta(days=rng.randrange(6575, 32850))).isoformat(), national_id(i))
+        (
+            i,
+            1,
+            1,
+            f"{rng.choice(firsts)} {rng.choice(lasts)}",
+            "F" if rng.random() < 0.5 else "M",
+            (DAY - dt.timedelta(days=rng.randrange(6575, 32850))).isoformat(),
+            national_id(i),
+        )
         for i in range(1, n + 1)
     ]
 
@@ -204,6 +214,7 @@ def builder(url: str, scenario: str, overrides: dict[str, dict[str, object]]) ->
 
 
 # -- one backend, side by side ------------------------------------------------------------------
+
 
 def best_of(repeat: int, path: str, rows: int, prepare: Callable[[], Callable[[], object]]) -> Measured:
     """Run ``path`` ``repeat`` times, each on a fresh database (``prepare``, not timed); keep the
@@ -246,12 +257,25 @@ def side_by_side(backend: Backend, n: int, naive_n: int, large: bool, repeat: in
     results.append(best_of(repeat, "2 practical limit: seeded pools + the same write", n, practical))
     timed = best_of(repeat, "3 naive", naive_n, naive_path)
     scale = n / naive_n
-    results.append(Measured(f"3 naive factory_boy create_batch, flush (timed on {naive_n:,}, x{scale:g})", n,
-                            timed.seconds * scale, timed.start_mb, timed.peak_mb,
-                            runs=[t * scale for t in timed.runs]))
-    only_electors = {"electors": {"count": n}, "members": {"count": 1}, "guarantees": {"enabled": False},
-                     "attendance": {"enabled": False}}
-    results.append(best_of(repeat, "4 builder: small, electors phase at this count", n, builds("small", only_electors)))
+    results.append(
+        Measured(
+            f"3 naive factory_boy create_batch, flush (timed on {naive_n:,}, x{scale:g})",
+            n,
+            timed.seconds * scale,
+            timed.start_mb,
+            timed.peak_mb,
+            runs=[t * scale for t in timed.runs],
+        )
+    )
+    only_electors = {
+        "electors": {"count": n},
+        "members": {"count": 1},
+        "guarantees": {"enabled": False},
+        "attendance": {"enabled": False},
+    }
+    results.append(
+        best_of(repeat, "4 builder: small, electors phase at this count", n, builds("small", only_electors))
+    )
     results[-1].rows = made["rows"]
     for scenario, wanted in (("baseline", True), ("large", large)):
         if not wanted:
@@ -260,16 +284,25 @@ def side_by_side(backend: Backend, n: int, naive_n: int, large: bool, repeat: in
         results[-1].rows = made["rows"]
         if scenario == "large":
             big = made["rows"]
-            results.append(Measured(f"3 naive, extrapolated to large's {big:,} rows", big,
-                                    timed.seconds * big / naive_n, float("nan"), float("nan")))
+            results.append(
+                Measured(
+                    f"3 naive, extrapolated to large's {big:,} rows",
+                    big,
+                    timed.seconds * big / naive_n,
+                    float("nan"),
+                    float("nan"),
+                )
+            )
         backend.drop_all()
     backend.drop_all()
     return results
 
 
 def table(results: list[Measured]) -> list[str]:
-    lines = ["| path | rows | seconds (best) | rows/s | every run, s | peak RSS MB (at start) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| path | rows | seconds (best) | rows/s | every run, s | peak RSS MB (at start) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in results:
         memory = "n/a" if r.peak_mb != r.peak_mb else f"{r.peak_mb:.0f} ({r.start_mb:.0f})"
         runs = ", ".join(f"{t:.2f}" for t in r.runs) or "n/a"
@@ -278,9 +311,16 @@ def table(results: list[Measured]) -> list[str]:
 
 
 def ratios(results: list[Measured]) -> dict[str, float]:
-    by = {r.path[0]: r for r in results if not r.path.startswith(("4 builder: baseline", "4 builder: large", "3 naive, extra"))}
-    return {"4:1": by["4"].seconds / by["1"].seconds, "4:2": by["4"].seconds / by["2"].seconds,
-            "3:4": by["3"].seconds / by["4"].seconds}
+    by = {
+        r.path[0]: r
+        for r in results
+        if not r.path.startswith(("4 builder: baseline", "4 builder: large", "3 naive, extra"))
+    }
+    return {
+        "4:1": by["4"].seconds / by["1"].seconds,
+        "4:2": by["4"].seconds / by["2"].seconds,
+        "3:4": by["3"].seconds / by["4"].seconds,
+    }
 
 
 # -- per-test overhead and a suite of small tests -------------------------------------------------
@@ -326,8 +366,22 @@ def run_suite(tmp: Path, backend: str, source: str, n: int) -> tuple[float, dict
     project.mkdir()
     (project / "test_suite.py").write_text(source.format(n=n))
     (project / "conftest.py").write_text(DURATIONS)
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-            "-p", "no:xdist", "--demo-progress", "none", "--demo-scenario", "baseline"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "--demo-progress",
+        "none",
+        "--demo-scenario",
+        "baseline",
+    ]
     if backend != "sqlite":
         args += ["--demo-db-url", f"{PG_SERVER}demobench_suite_{uuid.uuid4().hex[:6]}"]
     env = {**os.environ, "DEMOSEED_BENCH_DURATIONS": str(project / "durations.json")}
@@ -353,6 +407,7 @@ def per_test(tmp: Path, backend: str, n: int) -> tuple[float, float]:
 
 # -- the report -----------------------------------------------------------------------------------
 
+
 def verdict(value: float, limit: float, smaller_is_better: bool = True) -> str:
     met = value <= limit if smaller_is_better else value >= limit
     return "met" if met else "NOT met"
@@ -365,7 +420,9 @@ def main() -> None:
     parser.add_argument("--naive-rows", type=int, default=2_000)
     parser.add_argument("--tests", type=int, default=400, help="tests per run for the per-test overhead")
     parser.add_argument("--skip-large", action="store_true")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per path; the table shows the best and all")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs per path; the table shows the best and all"
+    )
     parser.add_argument("--write", action="store_true", help="replace this section of benchmarks/RESULTS.md")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="demoseed-bench-"))
@@ -390,40 +447,67 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
         backend = Backend(name, tmp)
         results = side_by_side(backend, args.rows, args.naive_rows, not args.skip_large, args.repeat)
         r = ratios(results)
-        out += [f"### {name}", "", *table(results), "",
-                f"Ratios at {args.rows:,} electors: builder/write limit (4:1) {r['4:1']:.2f}x, "
-                f"builder/practical limit (4:2) {r['4:2']:.2f}x, naive/builder (3:4) {r['3:4']:.0f}x.", ""]
-        print("\n".join(out[-(len(results) + 6):]), flush=True)
-        targets.append(f"| {name}: builder >= 50x naive flush at {args.rows:,} | {r['3:4']:.0f}x | "
-                       f"{verdict(r['3:4'], 50, smaller_is_better=False)} |")
-        targets.append(f"| {name}: builder within 2x of the practical limit | {r['4:2']:.2f}x | {verdict(r['4:2'], 2)} |")
+        out += [
+            f"### {name}",
+            "",
+            *table(results),
+            "",
+            f"Ratios at {args.rows:,} electors: builder/write limit (4:1) {r['4:1']:.2f}x, "
+            f"builder/practical limit (4:2) {r['4:2']:.2f}x, naive/builder (3:4) {r['3:4']:.0f}x.",
+            "",
+        ]
+        print("\n".join(out[-(len(results) + 6) :]), flush=True)
+        targets.append(
+            f"| {name}: builder >= 50x naive flush at {args.rows:,} | {r['3:4']:.0f}x | "
+            f"{verdict(r['3:4'], 50, smaller_is_better=False)} |"
+        )
+        targets.append(
+            f"| {name}: builder within 2x of the practical limit | {r['4:2']:.2f}x | {verdict(r['4:2'], 2)} |"
+        )
         by = {m.path: m for m in results}
         large_limit, large_mb = (15, 300) if name == "sqlite" else (20, 300)
         if "4 builder: large" in by:
             m = by["4 builder: large"]
-            targets.append(f"| {name}: large ({m.rows:,} rows) < {large_limit} s | {m.seconds:.1f} s | "
-                           f"{verdict(m.seconds, large_limit)} |")
-            targets.append(f"| {name}: large peak RSS < {large_mb} MB | {m.peak_mb:.0f} MB | {verdict(m.peak_mb, large_mb)} |")
+            targets.append(
+                f"| {name}: large ({m.rows:,} rows) < {large_limit} s | {m.seconds:.1f} s | "
+                f"{verdict(m.seconds, large_limit)} |"
+            )
+            targets.append(
+                f"| {name}: large peak RSS < {large_mb} MB | {m.peak_mb:.0f} MB | {verdict(m.peak_mb, large_mb)} |"
+            )
         if name == "sqlite":
             m = by["4 builder: baseline"]
             targets.append(f"| sqlite: baseline < 0.3 s | {m.seconds:.3f} s | {verdict(m.seconds, 0.3)} |")
         ms, mean_ms = per_test(tmp, name, args.tests)
         limit = 1.0 if name == "sqlite" else 2.0
-        targets.append(f"| {name}: demo_session + demo_election per test < {limit:g} ms | {ms:.2f} ms | {verdict(ms, limit)} |")
+        targets.append(
+            f"| {name}: demo_session + demo_election per test < {limit:g} ms | {ms:.2f} ms | {verdict(ms, limit)} |"
+        )
         suite = min(run_suite(tmp, name, SMALL_SUITE, 200)[0] for _ in range(2))
         overhead.append(f"| {name} | {ms:.2f} | {mean_ms:.2f} | {suite:.2f} s |")
         print(targets[-1], overhead[-1], flush=True)
-    out += ["### Per test and per suite", "",
-            f"Per test: one `pytest` run of {args.tests} tests taking `demo_session` + `demo_election` and "
-            f"{args.tests} taking only `demo_dataset` (same data); each test's setup + call + teardown seconds as "
-            "pytest measures them; the difference of the medians (and of the means) is the round trip the "
-            "isolation fixtures add: connect, begin, a SAVEPOINT session, load the election, roll back, close, "
-            "with pytest's fixture machinery. The suite: 200 tests that each query and insert a row in "
-            "`demo_session`, `baseline`, one process, whole `pytest` wall time (interpreter start and build "
-            "included), best of 2.",
-            "", "| backend | ms per test (medians) | ms per test (means) | suite of 200 small tests |",
-            "| --- | ---: | ---: | ---: |", *overhead, "",
-            "### Targets", "", "| target | measured | |", "| --- | ---: | --- |", *targets, ""]
+    out += [
+        "### Per test and per suite",
+        "",
+        f"Per test: one `pytest` run of {args.tests} tests taking `demo_session` + `demo_election` and "
+        f"{args.tests} taking only `demo_dataset` (same data); each test's setup + call + teardown seconds as "
+        "pytest measures them; the difference of the medians (and of the means) is the round trip the "
+        "isolation fixtures add: connect, begin, a SAVEPOINT session, load the election, roll back, close, "
+        "with pytest's fixture machinery. The suite: 200 tests that each query and insert a row in "
+        "`demo_session`, `baseline`, one process, whole `pytest` wall time (interpreter start and build "
+        "included), best of 2.",
+        "",
+        "| backend | ms per test (medians) | ms per test (means) | suite of 200 small tests |",
+        "| --- | ---: | ---: | ---: |",
+        *overhead,
+        "",
+        "### Targets",
+        "",
+        "| target | measured | |",
+        "| --- | ---: | --- |",
+        *targets,
+        "",
+    ]
     text = "\n".join(out)
     print(text)
     if args.write:

@@ -24,10 +24,10 @@ from pathlib import Path
 from results import machine_line, replace_section
 
 import pytest_demoseed.election.scenarios  # noqa: F401  (registers the scenarios)
-from pytest_demoseed import backend_postgresql
-from pytest_demoseed.backends import backend_for
-from pytest_demoseed.databases import DatabaseProvider
-from pytest_demoseed.spec import resolve_spec
+from pytest_demoseed.scenario.spec import resolve_spec
+from pytest_demoseed.storage.backends import backend_for
+from pytest_demoseed.storage.backends import postgresql as backend_postgresql
+from pytest_demoseed.storage.provider import DatabaseProvider
 
 URLS = {
     "sqlite": "sqlite:///{tmp}/bench.sqlite",

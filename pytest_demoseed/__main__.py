@@ -1,5 +1,5 @@
 """``python -m pytest_demoseed``: the ``demoseed`` command, with its exit code."""
 
-from .cli import main
+from pytest_demoseed.cli import main
 
 raise SystemExit(main())

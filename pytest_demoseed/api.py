@@ -18,15 +18,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from .build import build
-from .dataset import Dataset
-from .engines import make_engine, safe_url
-from .fingerprint import fingerprint_database
-from .progress import BuildCancelled, ProgressCallback
-from .registry import get_scenario, register, scenario_names
-from .scenario import Scenario, ScenarioError
-from .schema import check_schema
-from .spec import ScenarioSpec, parse_assignment, resolve_spec
+from pytest_demoseed.build.builder import build
+from pytest_demoseed.build.dataset import Dataset
+from pytest_demoseed.build.fingerprint import fingerprint_database
+from pytest_demoseed.build.progress import FINAL_STATUSES, ProgressCallback
+from pytest_demoseed.errors import BuildCancelled, DatabaseUnreachable, DatabaseUrlError, ScenarioError
+from pytest_demoseed.scenario.declare import Scenario
+from pytest_demoseed.scenario.registry import get_scenario, register, scenario_names
+from pytest_demoseed.scenario.spec import ScenarioSpec, parse_assignment, resolve_spec
+from pytest_demoseed.storage.engines import make_engine, safe_url
+from pytest_demoseed.storage.schema import check_schema
 
 __all__ = [
     "DatabaseUnreachable",
@@ -48,15 +49,6 @@ SettingsInput = Mapping[str, Mapping[str, Any]] | Sequence[str] | None
 #: Backends whose DDL commits on its own: there the schema is created before the build transaction.
 _NON_TRANSACTIONAL_DDL = frozenset({"mysql", "mariadb"})
 #: A build's last snapshot has one of these statuses.
-_FINAL = frozenset({"done", "failed", "cancelled"})
-
-
-class DatabaseUrlError(ScenarioError):
-    """The database URL cannot be used: unparsable, an unknown dialect, or a driver not installed."""
-
-
-class DatabaseUnreachable(ScenarioError):
-    """The database named by the URL cannot be opened (down, wrong credentials, no such file)."""
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -174,9 +166,7 @@ def resolve(
 
     The command line calls this first, so bad input is reported before a connection is opened.
     """
-    return resolve_spec(
-        _scenario_name(scenario), seed, _overrides(settings), fresh_database=fresh_database
-    )
+    return resolve_spec(_scenario_name(scenario), seed, _overrides(settings), fresh_database=fresh_database)
 
 
 # --- engines --------------------------------------------------------------------------------------
@@ -221,9 +211,7 @@ def _engine(engine_or_url: EngineOrUrl, *, may_create: bool = False) -> Iterator
         ) from None
     path = _sqlite_file(url)
     if path is not None and not may_create and not path.exists():
-        raise DatabaseUnreachable(
-            f"no SQLite database file at {path} (seed --create-schema creates one)"
-        )
+        raise DatabaseUnreachable(f"no SQLite database file at {path} (seed --create-schema creates one)")
     try:
         engine = make_engine(url)
     except ImportError as exc:
@@ -243,9 +231,7 @@ def _check_reachable(engine: sa.Engine) -> None:
         with engine.connect():
             pass
     except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DatabaseError) as exc:
-        raise DatabaseUnreachable(
-            f"cannot connect to {safe_url(engine.url)}: {_first_line(exc)}"
-        ) from None
+        raise DatabaseUnreachable(f"cannot connect to {safe_url(engine.url)}: {_first_line(exc)}") from None
 
 
 # --- clearing -------------------------------------------------------------------------------------
@@ -326,7 +312,7 @@ class _FinalStatus:
             raise
 
     def ended_by(self, exc: BaseException) -> None:
-        if self.callback_raised or (self.last is not None and self.last["status"] in _FINAL):
+        if self.callback_raised or (self.last is not None and self.last["status"] in FINAL_STATUSES):
             return
         last = self.last or {"current_phase": None, "progress": {}, "errors": [], "elapsed": 0.0}
         cancelled = isinstance(exc, (KeyboardInterrupt, BuildCancelled))
@@ -425,5 +411,5 @@ def database_fingerprint(engine_or_url: EngineOrUrl, scenario: str | Scenario) -
 
 
 #: The name used inside this module and by ``demoseed fingerprint``; the package exports
-#: :func:`database_fingerprint`, as ``pytest_demoseed.fingerprint`` is a module.
+#: :func:`database_fingerprint`, as ``pytest_demoseed.build.fingerprint`` is a module.
 fingerprint = database_fingerprint

@@ -23,13 +23,13 @@ from typing import Any, NoReturn
 import click
 import sqlalchemy as sa
 
-from . import __version__
-from .api import DatabaseUrlError, Report, clear, database_fingerprint, resolve, seed
-from .build import describe_counts
-from .progress import BuildCancelled
-from .registry import all_scenarios, get_scenario, register_all, scenario_names
-from .reporters import MODES, choose
-from .scenario import Scenario, ScenarioError
+from pytest_demoseed import __version__
+from pytest_demoseed.api import Report, clear, database_fingerprint, resolve, seed
+from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError
+from pytest_demoseed.report.command import MODES, choose
+from pytest_demoseed.report.summary import describe_counts
+from pytest_demoseed.scenario.declare import Scenario
+from pytest_demoseed.scenario.registry import all_scenarios, get_scenario, register_all, scenario_names
 
 __all__ = ["cli", "main"]
 
@@ -126,8 +126,9 @@ def _import_scenarios(spec: str) -> None:
     if attribute:
         found = register_all(target, source=f"--scenarios {spec}")
     else:
-        found = register_all([v for v in vars(module).values() if isinstance(v, Scenario)],
-                             source=f"--scenarios {spec}")
+        found = register_all(
+            [v for v in vars(module).values() if isinstance(v, Scenario)], source=f"--scenarios {spec}"
+        )
     if not found and not attribute:
         _usage(f"--scenarios {spec}: the module defines no Scenario (name one: MODULE:NAME)")
 
@@ -210,17 +211,40 @@ def _summary(report: Report) -> str:
 
 @cli.command("seed")
 @db_url_option
-@click.option("--scenario", default="baseline", show_default=True, metavar="NAME",
-              help="Scenario name (see `demoseed list`).")
-@click.option("--seed", "seed_value", type=int, default=42, show_default=True, callback=_check_seed,
-              help="Root seed (>= 0): the same seed makes the same data.")
-@click.option("--set", "assignments", multiple=True, metavar="PHASE.KEY=VALUE",
-              help="Override a phase setting; repeatable (e.g. --set attendance.rate=0.5).")
+@click.option(
+    "--scenario",
+    default="baseline",
+    show_default=True,
+    metavar="NAME",
+    help="Scenario name (see `demoseed list`).",
+)
+@click.option(
+    "--seed",
+    "seed_value",
+    type=int,
+    default=42,
+    show_default=True,
+    callback=_check_seed,
+    help="Root seed (>= 0): the same seed makes the same data.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PHASE.KEY=VALUE",
+    help="Override a phase setting; repeatable (e.g. --set attendance.rate=0.5).",
+)
 @click.option("--create-schema", is_flag=True, help="Create missing tables (in the same transaction).")
-@click.option("--clear", "clear_first", is_flag=True,
-              help="Delete the scenario's rows first (in the same transaction).")
-@click.option("--progress", type=click.Choice(MODES), default="auto", show_default=True,
-              help="auto: bars on a terminal, JSON lines otherwise.")
+@click.option(
+    "--clear", "clear_first", is_flag=True, help="Delete the scenario's rows first (in the same transaction)."
+)
+@click.option(
+    "--progress",
+    type=click.Choice(MODES),
+    default="auto",
+    show_default=True,
+    help="auto: bars on a terminal, JSON lines otherwise.",
+)
 def seed_command(
     db_url: str | None,
     scenario: str,
@@ -287,8 +311,9 @@ def _error(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (the console script passes it to ``sys.exit``)."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="demoseed",
-                          standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="demoseed", standalone_mode=False
+        )
     except click.ClickException as exc:
         _error(exc.format_message())
         return exc.exit_code

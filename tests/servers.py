@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from pytest_demoseed.backend_server import Marker, ServerBackend
-from pytest_demoseed.backends import backend_for
+from pytest_demoseed.storage.backends import backend_for
+from pytest_demoseed.storage.backends.server import Marker, ServerBackend
 
 SERVERS = {
     "postgresql": os.environ.get("DEMOSEED_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432"),

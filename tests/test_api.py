@@ -27,14 +27,13 @@ from pytest_demoseed import (
     database_fingerprint,
     get_scenario,
     phase,
-    registry,
     seed,
 )
-from pytest_demoseed.api import DatabaseUnreachable
-from pytest_demoseed.engines import make_engine
-from pytest_demoseed.fingerprint import fingerprint_database
-from pytest_demoseed.reporters import LatestStatus
-from pytest_demoseed.schema import SchemaMismatch
+from pytest_demoseed.build.fingerprint import fingerprint_database
+from pytest_demoseed.build.progress import LatestStatus
+from pytest_demoseed.errors import DatabaseUnreachable, SchemaMismatch
+from pytest_demoseed.scenario.declare import registry
+from pytest_demoseed.storage.engines import make_engine
 
 METADATA = get_scenario("small").metadata
 
@@ -363,9 +362,10 @@ def test_the_readme_thread_example_runs_and_ends_done(
     exec(compile(readme_block("threading.Thread"), "README.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1] == "done", printed
-    assert database_fingerprint("sqlite:///demo.sqlite", "baseline") == seed(
-        f"sqlite:///{tmp_path}/twin.sqlite", "baseline", create_schema=True
-    ).fingerprint
+    assert (
+        database_fingerprint("sqlite:///demo.sqlite", "baseline")
+        == seed(f"sqlite:///{tmp_path}/twin.sqlite", "baseline", create_schema=True).fingerprint
+    )
 
 
 def test_the_readme_celery_sketch_calls_seed_as_documented() -> None:
@@ -432,6 +432,11 @@ def test_seed_writes_what_the_fixtures_see(pytester: pytest.Pytester, tmp_path: 
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
     result.assert_outcomes(passed=1)
     (line,) = [x for x in result.outlines if "FINGERPRINT " in x]
-    report = seed(f"sqlite:///{tmp_path}/demo.sqlite", "small", seed=11, settings=["attendance.rate=0.2"],
-                  create_schema=True)
+    report = seed(
+        f"sqlite:///{tmp_path}/demo.sqlite",
+        "small",
+        seed=11,
+        settings=["attendance.rate=0.2"],
+        create_schema=True,
+    )
     assert line.split("FINGERPRINT ", 1)[1] == f"{report.fingerprint} {sorted(report.counts.items())}"

@@ -25,7 +25,7 @@ from servers import (  # noqa: F401
 )
 from sqlalchemy.engine import make_url
 
-from pytest_demoseed.backend_server import Marker
+from pytest_demoseed.storage.backends.server import Marker
 
 ISOLATION = """
 import pytest
@@ -79,14 +79,30 @@ def test_commits_and_failed_transactions_do_not_leak(pytester: pytest.Pytester, 
 
 
 REFUSALS = [
-    pytest.param("postgresql", "postgresql+psycopg://root@127.0.0.1:1/x", "cannot connect to", False,
-                 id="pg-unreachable"),
-    pytest.param("mariadb", "mysql+pymysql://root@127.0.0.1:1/x", "cannot connect to", False,
-                 id="mariadb-unreachable"),
-    pytest.param("postgresql", "postgresql+psycopg://nosuchuser@{host}/x", 'role "nosuchuser" does not exist',
-                 True, id="pg-no-such-user"),
-    pytest.param("mariadb", "mysql+pymysql://root:wrongpassword@{host}/x", "Access denied for user 'root'",
-                 True, id="mariadb-wrong-password"),
+    pytest.param(
+        "postgresql",
+        "postgresql+psycopg://root@127.0.0.1:1/x",
+        "cannot connect to",
+        False,
+        id="pg-unreachable",
+    ),
+    pytest.param(
+        "mariadb", "mysql+pymysql://root@127.0.0.1:1/x", "cannot connect to", False, id="mariadb-unreachable"
+    ),
+    pytest.param(
+        "postgresql",
+        "postgresql+psycopg://nosuchuser@{host}/x",
+        'role "nosuchuser" does not exist',
+        True,
+        id="pg-no-such-user",
+    ),
+    pytest.param(
+        "mariadb",
+        "mysql+pymysql://root:wrongpassword@{host}/x",
+        "Access denied for user 'root'",
+        True,
+        id="mariadb-wrong-password",
+    ),
 ]
 
 
@@ -218,7 +234,7 @@ SLOW_CONFTEST = """
 import os, time
 from pytest_demoseed import register
 from pytest_demoseed.election.scenarios import BASELINE
-from pytest_demoseed.scenario import Phase
+from pytest_demoseed.scenario.declare import Phase
 
 def slow(ctx):
     # the first process to get here (baseline's rows written, not committed) blocks until killed
@@ -321,7 +337,13 @@ def test_worker_killed_mid_build_another_worker_builds_and_nothing_is_left(
     )
     basetemp = tmp_path / "basetemp"
     proc, pid, output = _start_blocked_build(
-        pytester, server, tmp_path / "building", "-n", "2", "--demo-scenario", "slowone",
+        pytester,
+        server,
+        tmp_path / "building",
+        "-n",
+        "2",
+        "--demo-scenario",
+        "slowone",
         f"--basetemp={basetemp}",
     )
     try:

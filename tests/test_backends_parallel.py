@@ -22,17 +22,17 @@ from servers import (  # noqa: F401
     server,
 )
 
-from pytest_demoseed.backends import backend_for
-from pytest_demoseed.build import build
-from pytest_demoseed.dataset import Dataset
-from pytest_demoseed.engines import make_engine
-from pytest_demoseed.spec import resolve_spec
+from pytest_demoseed.build.builder import build
+from pytest_demoseed.build.dataset import Dataset
+from pytest_demoseed.scenario.spec import resolve_spec
+from pytest_demoseed.storage.backends import backend_for
+from pytest_demoseed.storage.engines import make_engine
 
 COUNTED_CONFTEST = """
 import os
 from pytest_demoseed import register
-from pytest_demoseed.registry import get_scenario
-from pytest_demoseed.scenario import Phase
+from pytest_demoseed.scenario.registry import get_scenario
+from pytest_demoseed.scenario.declare import Phase
 
 def counted(ctx):
     # one line per generation of a spec, from whichever process generates it

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_demoseed.backend_server import ServerError
-from pytest_demoseed.backends import SQLiteBackend, backend_for
-from pytest_demoseed.scenario import ScenarioError
+from pytest_demoseed.errors import ScenarioError, ServerError
+from pytest_demoseed.storage.backends import SQLiteBackend, backend_for
 
 
 def _reimported_driver_error(package: str) -> type[Exception]:

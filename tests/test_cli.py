@@ -25,7 +25,7 @@ from servers import Server
 
 from pytest_demoseed import database_fingerprint, get_scenario, seed
 from pytest_demoseed.cli import main
-from pytest_demoseed.engines import make_engine
+from pytest_demoseed.storage.engines import make_engine
 
 BUILTINS = ("baseline", "small", "empty", "landslide", "close-race", "low-turnout", "large")
 
@@ -148,8 +148,11 @@ class Bad:
 
 BAD = {
     "unknown scenario": Bad(("seed", "--scenario", "nope"), 2, ("unknown scenario 'nope'", "small")),
-    "set bad value": Bad(("seed", "--scenario", "small", "--set", "attendance.rate=2"), 2,
-                         ("attendance.rate", "between 0 and 1")),
+    "set bad value": Bad(
+        ("seed", "--scenario", "small", "--set", "attendance.rate=2"),
+        2,
+        ("attendance.rate", "between 0 and 1"),
+    ),
     "negative seed": Bad(("seed", "--scenario", "small", "--seed", "-1"), 2, ("--seed",)),
     "no url": Bad(("seed", "--scenario", "small"), 2, ("--db-url", "DEMOSEED_DATABASE_URL")),
     "missing tables": Bad(("seed", "--scenario", "small"), 1, ("no table", "--create-schema"), "empty"),
@@ -157,25 +160,31 @@ BAD = {
     "no such file": Bad(("seed", "--scenario", "small"), 1, ("no SQLite database file",), "absent"),
     "unreachable server": Bad(
         ("seed", "--scenario", "small", "--db-url", "postgresql+psycopg://root:hunter2@127.0.0.1:1/x"),
-        1, ("cannot connect", "root:***@127.0.0.1:1"),
+        1,
+        ("cannot connect", "root:***@127.0.0.1:1"),
     ),
 }
 
 #: More bad input, run in-process through the same ``main()`` (a subprocess each would be slow).
 MORE_BAD = {
     "clear unknown scenario": Bad(("clear", "--scenario", "nope"), 2, ("unknown scenario",)),
-    "set unknown key": Bad(("seed", "--scenario", "small", "--set", "attendance.speed=1"), 2,
-                           ("unknown setting attendance.speed", "attendance.rate")),
+    "set unknown key": Bad(
+        ("seed", "--scenario", "small", "--set", "attendance.speed=1"),
+        2,
+        ("unknown setting attendance.speed", "attendance.rate"),
+    ),
     "set without =": Bad(("seed", "--scenario", "small", "--set", "attendance"), 2, ("bad setting",)),
     "unparsable url": Bad(("seed", "--scenario", "small", "--db-url", "not a url"), 2, ("database URL",)),
     "text seed": Bad(("seed", "--scenario", "small", "--seed", "abc"), 2, ("--seed", "abc")),
     "bad progress": Bad(("seed", "--scenario", "small", "--progress", "loud"), 2, ("--progress",)),
     "unknown dialect": Bad(("seed", "--scenario", "small", "--db-url", "oracle2://x/y"), 2, ("dialect",)),
     "unknown command": Bad(("frobnicate",), 2, ("frobnicate",)),
-    "set unknown phase": Bad(("seed", "--scenario", "small", "--set", "votes.count=1"), 2,
-                             ("unknown phase 'votes'",)),
-    "settings that conflict": Bad(("seed", "--scenario", "small", "--set", "guarantees.party_weights=1,2,3"),
-                                  2, ("party_weights",)),
+    "set unknown phase": Bad(
+        ("seed", "--scenario", "small", "--set", "votes.count=1"), 2, ("unknown phase 'votes'",)
+    ),
+    "settings that conflict": Bad(
+        ("seed", "--scenario", "small", "--set", "guarantees.party_weights=1,2,3"), 2, ("party_weights",)
+    ),
     "fingerprint unknown scenario": Bad(("fingerprint", "--scenario", "nope"), 2, ("unknown scenario",)),
     "clear missing tables": Bad(("clear", "--scenario", "small"), 1, ("no table",), "empty"),
     "fingerprint no such file": Bad(("fingerprint", "--scenario", "small"), 1, ("no SQLite",), "absent"),
@@ -248,8 +257,9 @@ def test_more_bad_input_in_process(
     before = digest(path)
     code = main(list(with_url(name, case, path)))
     captured = capsys.readouterr()
-    assert_one_error_line(subprocess.CompletedProcess([], code, captured.out, captured.err), case.code,
-                          *case.fragments)
+    assert_one_error_line(
+        subprocess.CompletedProcess([], code, captured.out, captured.err), case.code, *case.fragments
+    )
     assert digest(path) == before
 
 
@@ -277,9 +287,22 @@ def test_auto_progress_on_a_terminal_draws_live_bars(tmp_path: Path) -> None:
     env.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
     env.pop("NO_COLOR", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_demoseed", "seed", "--db-url", url, "--scenario", "baseline",
-         "--create-schema"],
-        stdin=child_fd, stdout=child_fd, stderr=subprocess.PIPE, env=env, close_fds=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest_demoseed",
+            "seed",
+            "--db-url",
+            url,
+            "--scenario",
+            "baseline",
+            "--create-schema",
+        ],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=subprocess.PIPE,
+        env=env,
+        close_fds=True,
     )
     os.close(child_fd)
     chunks = []
@@ -313,9 +336,25 @@ def test_ctrl_c_mid_build_rolls_back_even_the_clear(tmp_path: Path) -> None:
     before = digest(path)
     environ = {k: v for k, v in os.environ.items() if k != "DEMOSEED_DATABASE_URL"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_demoseed", "seed", "--db-url", sqlite_url(path),
-         "--scenario", "baseline", "--clear", "--set", "electors.count=2000000", "--progress", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ,
+        [
+            sys.executable,
+            "-m",
+            "pytest_demoseed",
+            "seed",
+            "--db-url",
+            sqlite_url(path),
+            "--scenario",
+            "baseline",
+            "--clear",
+            "--set",
+            "electors.count=2000000",
+            "--progress",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
     )
     assert process.stdout is not None and process.stderr is not None
     seen = []
@@ -349,8 +388,13 @@ def test_the_console_script_is_installed_and_runs() -> None:
     version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert version.stdout.strip() == "demoseed, version 0.1.0"
     # unlike `python -m`, a console script has no current directory on sys.path: --scenarios adds it
-    own = subprocess.run([str(script), "--scenarios", "chat_app.scenarios", "list"], cwd=CHAT,
-                         capture_output=True, text=True, timeout=60)
+    own = subprocess.run(
+        [str(script), "--scenarios", "chat_app.scenarios", "list"],
+        cwd=CHAT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert own.returncode == 0 and "\nchat-small: " in own.stdout, own.stderr
 
 
@@ -364,7 +408,11 @@ def run_in(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest_demoseed", *args],
-        capture_output=True, text=True, timeout=120, env=environ, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+        cwd=cwd,
     )
 
 
@@ -375,8 +423,19 @@ def test_the_command_seeds_a_projects_own_scenario_from_its_module(tmp_path: Pat
     assert listed.returncode == 0, listed.stderr
     assert "chat-small: 6 users, 5 channels" in listed.stdout and "channels.dm_share=0.3" in listed.stdout
 
-    done = run_in(CHAT, "--scenarios", "chat_app.scenarios", "seed", "--db-url", url, "--scenario",
-                  "chat-small", "--create-schema", "--progress", "json")
+    done = run_in(
+        CHAT,
+        "--scenarios",
+        "chat_app.scenarios",
+        "seed",
+        "--db-url",
+        url,
+        "--scenario",
+        "chat-small",
+        "--create-schema",
+        "--progress",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     events, report = events_and_report(done.stdout)
     assert list(events[-1]["progress"]) == ["users", "channels", "messages", "reactions"]
@@ -389,8 +448,9 @@ def test_the_command_seeds_a_projects_own_scenario_from_its_module(tmp_path: Pat
     again = run_in(CHAT, "seed", "--db-url", twin, "--scenario", "chat-small", "--create-schema", env=env)
     assert events_and_report(again.stdout)[1]["fingerprint"] == report["fingerprint"]
 
-    cleared = run_in(CHAT, "--scenarios", "chat_app.scenarios", "clear", "--db-url", url, "--scenario",
-                     "chat-small")
+    cleared = run_in(
+        CHAT, "--scenarios", "chat_app.scenarios", "clear", "--db-url", url, "--scenario", "chat-small"
+    )
     assert cleared.returncode == 0 and f"cleared {sum(report['counts'].values())} rows" in cleared.stdout
 
 
@@ -405,8 +465,17 @@ def test_the_command_seeds_a_projects_own_scenario_from_its_module(tmp_path: Pat
 )
 def test_bad_scenarios_modules_are_one_line(module: str, fragments: tuple[str, ...], tmp_path: Path) -> None:
     path = tmp_path / "untouched.sqlite"
-    result = run_in(CHAT, "--scenarios", module, "seed", "--db-url", sqlite_url(path), "--scenario", "chat",
-                    "--create-schema")
+    result = run_in(
+        CHAT,
+        "--scenarios",
+        module,
+        "seed",
+        "--db-url",
+        sqlite_url(path),
+        "--scenario",
+        "chat",
+        "--create-schema",
+    )
     assert_one_error_line(result, 2, *fragments)
     assert not path.exists()
 
@@ -468,8 +537,17 @@ def test_seed_fingerprint_clear_and_bad_input_on_a_server(server_url: str, tmp_p
         (("seed", "--db-url", server_url, "--scenario", "nope"), 2, ("unknown scenario 'nope'",)),
         (("seed", *args, "--set", "electors.count=many"), 2, ("electors.count",)),
         (("seed", *args, "--clear", "--set", "votes.count=1"), 2, ("unknown phase 'votes'",)),
-        (("seed", "--db-url", server_url.rsplit("/", 1)[0] + "/demoseed_no_such_db", "--scenario", "small"),
-         1, ("cannot connect",)),
+        (
+            (
+                "seed",
+                "--db-url",
+                server_url.rsplit("/", 1)[0] + "/demoseed_no_such_db",
+                "--scenario",
+                "small",
+            ),
+            1,
+            ("cannot connect",),
+        ),
     ]
     for bad_args, code, fragments in bad_cases:
         result = run(*bad_args)
@@ -494,8 +572,12 @@ def test_a_clear_that_fails_halfway_deletes_nothing(tmp_path: Path) -> None:
     seed(sqlite_url(path), "small", create_schema=True)
     engine = make_engine(sqlite_url(path))
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE app_notes (id INTEGER PRIMARY KEY, "
-                             "elector_id INTEGER NOT NULL REFERENCES electors(id))"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE app_notes (id INTEGER PRIMARY KEY, "
+                "elector_id INTEGER NOT NULL REFERENCES electors(id))"
+            )
+        )
         conn.execute(sa.text("INSERT INTO app_notes (id, elector_id) VALUES (1, 1)"))
     engine.dispose()
     before = digest(path)

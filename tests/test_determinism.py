@@ -136,10 +136,10 @@ def _canon(data: dict) -> str:
 @pytest.fixture(scope="module")
 def small_seed_7_fingerprint(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The fingerprint of small/7 built in this process, to compare with subprocess runs."""
-    from pytest_demoseed.build import build
+    from pytest_demoseed.build.builder import build
     from pytest_demoseed.election.models import Base
-    from pytest_demoseed.engines import make_engine
-    from pytest_demoseed.spec import resolve_spec
+    from pytest_demoseed.scenario.spec import resolve_spec
+    from pytest_demoseed.storage.engines import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('pin') / 'pin.sqlite'}")
     try:

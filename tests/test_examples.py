@@ -108,7 +108,11 @@ def test_the_readme_command_seeds_the_data_the_tests_see(
     scenario = args[args.index("--scenario") + 1]
     done = subprocess.run(
         [sys.executable, "-m", "pytest_demoseed", *args, "--progress", "none"],
-        cwd=EXAMPLES / name, env=_clean_env(), capture_output=True, text=True, timeout=300,
+        cwd=EXAMPLES / name,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     printed = re.search(r"^  fingerprint (\w+)$", done.stdout, re.M)

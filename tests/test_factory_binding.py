@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_demoseed import registry
+from pytest_demoseed.scenario.declare import registry
 
 MODELS = '''
 import sqlalchemy as sa
@@ -221,7 +221,7 @@ def test_parent_and_children_are_back(demo_session):
 AFTER_TESTS = """
 from library_app.models import Base
 
-from pytest_demoseed.fingerprint import fingerprint_database
+from pytest_demoseed.build.fingerprint import fingerprint_database
 
 
 def test_nothing_is_left_behind(demo_connection, demo_dataset):

@@ -31,9 +31,9 @@ from pytest_demoseed import (
     phase,
     seed,
 )
-from pytest_demoseed.context import IdAllocator
-from pytest_demoseed.determinism import seeded_faker, seeded_random
-from pytest_demoseed.pools import faker_column
+from pytest_demoseed.factories.faker_pools import faker_column
+from pytest_demoseed.generate.determinism import seeded_faker, seeded_random
+from pytest_demoseed.scenario.context import IdAllocator
 
 START, END = dt.date(1950, 1, 1), dt.date(2000, 12, 31)
 
@@ -175,8 +175,21 @@ def test_compile_factory_takes_every_declaration_kind_it_knows() -> None:
     assert plan.fallback == {}
     assert plan.subfactories == ("team",)
     assert set(plan.compiled) == {
-        "name", "handle", "gender", "first", "born", "code", "shirt", "level", "score", "phone",
-        "city", "position", "born_year", "league", "division",
+        "name",
+        "handle",
+        "gender",
+        "first",
+        "born",
+        "code",
+        "shirt",
+        "level",
+        "score",
+        "phone",
+        "city",
+        "position",
+        "born_year",
+        "league",
+        "division",
     }
 
 
@@ -267,10 +280,17 @@ def test_fixed_columns_override_declarations_in_every_form(conn: sa.Connection) 
         return [start // 10 + 1] * (stop - start)
 
     columns, rows, _ = rows_of(
-        conn, 1, count=25, batch_size=10,
+        conn,
+        1,
+        count=25,
+        batch_size=10,
         ids=range(101, 126),
-        fixed={"team_id": BatchColumn(teams), "score": lambda row: row * 2, "level": ["x"] * 25,
-               "division": "second"},
+        fixed={
+            "team_id": BatchColumn(teams),
+            "score": lambda row: row * 2,
+            "level": ["x"] * 25,
+            "division": "second",
+        },
     )
     data = [dict(zip(columns, row, strict=True)) for row in rows]
     assert drawn == [(0, 10), (10, 20), (20, 25)]
@@ -433,9 +453,11 @@ def test_the_terminal_summary_lists_per_row_fallbacks_and_the_data_holds_under_r
     for randomly_seed in ("1", "2"):
         result = pytester.runpytest_subprocess(f"--randomly-seed={randomly_seed}")  # reseeds every random
         result.assert_outcomes(passed=1)
-        result.stdout.fnmatch_lines([
-            "*per-row fallbacks: members: MemberFactory: 30 rows built per row by the factory for "
-            "motto (Faker 'catch_phrase'), card (LazyFunction)*",
-        ])
+        result.stdout.fnmatch_lines(
+            [
+                "*per-row fallbacks: members: MemberFactory: 30 rows built per row by the factory for "
+                "motto (Faker 'catch_phrase'), card (LazyFunction)*",
+            ]
+        )
         fingerprints.append(summary_fingerprints(result)[("club", 42)])
     assert fingerprints[0] == fingerprints[1]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from _pytest._io import TerminalWriter
 
-from pytest_demoseed.live_progress import PhaseTracker, PytestLiveProgress
+from pytest_demoseed.report.live import PhaseTracker, PytestLiveProgress
 
 # -- a terminal, as far as the display uses one ----------------------------------------------------
 

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from pytest_demoseed import STOP, BuildCancelled, seed
-from pytest_demoseed.reporters import (
+from pytest_demoseed import STOP, BuildCancelled, LatestStatus, seed
+from pytest_demoseed.report.command import (
     BarReporter,
     JsonLinesReporter,
-    LatestStatus,
     NullReporter,
     choose,
 )
@@ -155,7 +154,7 @@ def test_latest_status_keeps_the_newest_and_turns_cancel_into_stop() -> None:
 def test_the_plugins_live_display_stays_silent_for_a_real_quick_build(tmp_path: Path) -> None:
     from _pytest._io import TerminalWriter
 
-    from pytest_demoseed.live_progress import PytestLiveProgress
+    from pytest_demoseed.report.live import PytestLiveProgress
 
     out = io.StringIO()
     writer = TerminalWriter(out)

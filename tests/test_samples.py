@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_demoseed import ScenarioError
-from pytest_demoseed.samples import SamplePool
+from pytest_demoseed.generate.samples import SamplePool
 
 TITLES = [f"Real title {i}" for i in range(20)]
 

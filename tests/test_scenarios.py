@@ -230,7 +230,7 @@ def test_large(demo_session, demo_election, demo_dataset):
 
 
 def test_large_defaults_add_up_to_about_a_million_rows() -> None:
-    from pytest_demoseed.registry import get_scenario
+    from pytest_demoseed.scenario.registry import get_scenario
 
     d = get_scenario("large").defaults()
     parties = d["parties"]["count"]

@@ -12,13 +12,18 @@ from collections import Counter
 
 import pytest
 
-from pytest_demoseed.determinism import canonical, canonical_json, derive_seed, seeded_faker, seeded_random
-from pytest_demoseed.distributions import apportion, choose_parents, progression, spread_times
-from pytest_demoseed.engines import safe_url
-from pytest_demoseed.scenario import ScenarioError
-from pytest_demoseed.settings import merge_assignments, parse_seed
+from pytest_demoseed.errors import ScenarioError, SettingError
+from pytest_demoseed.generate.determinism import (
+    canonical,
+    canonical_json,
+    derive_seed,
+    seeded_faker,
+    seeded_random,
+)
+from pytest_demoseed.generate.distributions import apportion, choose_parents, progression, spread_times
+from pytest_demoseed.plugin.settings import merge_assignments, parse_seed
+from pytest_demoseed.scenario.spec import parse_assignment, resolve_spec
 from pytest_demoseed.settings_kinds import (
-    SettingError,
     boolean,
     choice,
     date,
@@ -28,7 +33,7 @@ from pytest_demoseed.settings_kinds import (
     text,
     weights,
 )
-from pytest_demoseed.spec import parse_assignment, resolve_spec
+from pytest_demoseed.storage.engines import safe_url
 
 # --- derive_seed ---------------------------------------------------------------------------------
 
@@ -45,7 +50,9 @@ def test_derive_seed_is_blake2b_of_the_canonical_labels() -> None:
 
 
 def test_derive_seed_does_not_use_hash_so_it_is_equal_in_any_process() -> None:
-    code = "from pytest_demoseed.determinism import derive_seed; print(derive_seed(42, 'x', ('a', 1)))"
+    code = (
+        "from pytest_demoseed.generate.determinism import derive_seed; print(derive_seed(42, 'x', ('a', 1)))"
+    )
     values = {
         subprocess.run(
             [sys.executable, "-c", code],

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pytest_demoseed import Scenario, registry, seed
-from pytest_demoseed.engines import make_engine
+from pytest_demoseed import Scenario, seed
+from pytest_demoseed.scenario.declare import registry
+from pytest_demoseed.storage.engines import make_engine
 
 #: A user's application: its models, factories and scenario, written as package ``notes_app``.
 MODELS = """
@@ -329,10 +330,15 @@ def test_the_readme_scenario_example_builds_as_described(
     assert again.fingerprint == report.fingerprint
     engine = make_engine(f"sqlite:///{tmp_path}/polls.db")
     with engine.connect() as conn:
-        per_poll = [n for _, n in conn.execute(sa.text(
-            "SELECT poll_id, count(*) FROM votes GROUP BY poll_id ORDER BY poll_id"))]
-        evening = conn.execute(sa.text(
-            "SELECT count(*) FROM votes WHERE created_at >= '2026-03-01 06:00:00'")).scalar_one()
+        per_poll = [
+            n
+            for _, n in conn.execute(
+                sa.text("SELECT poll_id, count(*) FROM votes GROUP BY poll_id ORDER BY poll_id")
+            )
+        ]
+        evening = conn.execute(
+            sa.text("SELECT count(*) FROM votes WHERE created_at >= '2026-03-01 06:00:00'")
+        ).scalar_one()
     engine.dispose()
     assert per_poll == sorted(per_poll, reverse=True) and per_poll[0] > per_poll[-1]  # Zipf-like
     assert 400 < evening < 600  # half the votes in the last 6 hours, as the curve says
@@ -346,8 +352,13 @@ def test_a_broken_entry_point_is_one_line_from_the_command(tmp_path: Path) -> No
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-app\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[pytest_demoseed.scenarios]\nbroken = broken_app.missing:X\n")
     env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
-    listed = subprocess.run([sys.executable, "-m", "pytest_demoseed", "list"], env=env, capture_output=True,
-                            text=True, cwd=tmp_path)
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest_demoseed", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert listed.returncode == 1, listed.stderr
     (line,) = listed.stderr.splitlines()
     assert line.startswith("demoseed: error: entry point broken = broken_app.missing:X"), line

@@ -9,9 +9,9 @@ import pymysql.cursors
 import sqlalchemy as sa
 from servers import Server, mariadb_server, server  # noqa: F401  (the fixtures)
 
-from pytest_demoseed.engines import make_engine
-from pytest_demoseed.scenario import Batch
-from pytest_demoseed.write import writer_for
+from pytest_demoseed.build.writers import writer_for
+from pytest_demoseed.scenario.declare import Batch
+from pytest_demoseed.storage.engines import make_engine
 
 metadata = sa.MetaData()
 people = sa.Table(
@@ -27,11 +27,27 @@ people = sa.Table(
 COLUMNS = ("id", "name", "born", "score", "active", "seen")
 #: Values a literal writer could get wrong: quotes, backslashes, control characters, %, Unicode, NULL
 #: (no NUL character: PostgreSQL text cannot hold one).
-TRICKY = ["O'Brien", 'say "hi"', "back\\slash", "new\nline\r\ttab", "ctrl\x1az", "100% %s %(x)s",
-          "Zoë Ñúñez 🗳", "", None, "'; DROP TABLE people; --"]
+TRICKY = [
+    "O'Brien",
+    'say "hi"',
+    "back\\slash",
+    "new\nline\r\ttab",
+    "ctrl\x1az",
+    "100% %s %(x)s",
+    "Zoë Ñúñez 🗳",
+    "",
+    None,
+    "'; DROP TABLE people; --",
+]
 ROWS = [
-    (i, TRICKY[i % len(TRICKY)] if i <= 50 else f"Name {i}", dt.date(1900, 1, 1) + dt.timedelta(days=i * 7),
-     i / 4, i % 3 == 0, None if i % 2 else dt.datetime(2026, 3, 1, 8, 30, i % 60))
+    (
+        i,
+        TRICKY[i % len(TRICKY)] if i <= 50 else f"Name {i}",
+        dt.date(1900, 1, 1) + dt.timedelta(days=i * 7),
+        i / 4,
+        i % 3 == 0,
+        None if i % 2 else dt.datetime(2026, 3, 1, 8, 30, i % 60),
+    )
     for i in range(1, 5001)
 ]
 EXPECTED = {"sqlite": "BatchWriter", "postgresql": "CopyWriter", "mariadb": "MultiRowInsertWriter"}

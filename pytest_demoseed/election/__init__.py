@@ -1,7 +1,7 @@
 """The built-in election domain: models, factories, phases and scenarios."""
 
-from . import models
-from .models import (
+from pytest_demoseed.election import models
+from pytest_demoseed.election.models import (
     Attendance,
     Base,
     Candidate,

@@ -14,8 +14,8 @@ import datetime as dt
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from . import models
-from .naming import committee_code, email_for, national_id, party_color
+from pytest_demoseed.election import models
+from pytest_demoseed.election.naming import committee_code, email_for, national_id, party_color
 
 __all__ = [
     "AttendanceFactory",
@@ -134,8 +134,7 @@ class AttendanceFactory(_Base):
     elector = factory.SubFactory(ElectorFactory, election=factory.SelfAttribute("..election"))
     committee = factory.SelfAttribute("elector.committee")
     attended_at = factory.LazyAttribute(
-        lambda o: dt.datetime.combine(o.election.election_date, models.POLLS_OPEN)
-        + dt.timedelta(hours=2)
+        lambda o: dt.datetime.combine(o.election.election_date, models.POLLS_OPEN) + dt.timedelta(hours=2)
     )
 
 

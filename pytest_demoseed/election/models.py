@@ -119,9 +119,7 @@ class Party(Base):
     color: Mapped[str] = mapped_column(sa.String(7))
 
     election: Mapped[Election] = relationship(back_populates="parties")
-    candidates: Mapped[list[Candidate]] = relationship(
-        back_populates="party", order_by="Candidate.number"
-    )
+    candidates: Mapped[list[Candidate]] = relationship(back_populates="party", order_by="Candidate.number")
 
     def __repr__(self) -> str:
         return f"<Party {self.number} {self.name!r}>"

@@ -15,13 +15,38 @@ __all__ = [
 ]
 
 PARTY_ADJECTIVES = (
-    "National", "Democratic", "Progressive", "Liberal", "Conservative", "Green", "Popular",
-    "Republican", "Civic", "United", "Independent", "Social", "Reform", "Labour", "Free",
-    "Citizens'", "Federal", "New", "Modern", "People's",
+    "National",
+    "Democratic",
+    "Progressive",
+    "Liberal",
+    "Conservative",
+    "Green",
+    "Popular",
+    "Republican",
+    "Civic",
+    "United",
+    "Independent",
+    "Social",
+    "Reform",
+    "Labour",
+    "Free",
+    "Citizens'",
+    "Federal",
+    "New",
+    "Modern",
+    "People's",
 )
 PARTY_NOUNS = (
-    "Party", "Alliance", "Union", "Movement", "Front", "Coalition", "League", "Forum",
-    "Assembly", "Congress",
+    "Party",
+    "Alliance",
+    "Union",
+    "Movement",
+    "Front",
+    "Coalition",
+    "League",
+    "Forum",
+    "Assembly",
+    "Congress",
 )
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")

@@ -1,7 +1,7 @@
 """The election phases: rows shaped by the election factories, made a batch at a time.
 
 What a row looks like is declared once, in ``factories``; each phase compiles its factory into
-column generators (:func:`~pytest_demoseed.factory_columns.factory_batches`) and supplies only
+column generators (:func:`~pytest_demoseed.factories.columns.factory_batches`) and supplies only
 what the phase decides: keys from the builder's allocator, foreign keys, quotas, timestamps on
 the scenario's clock. Later phases read earlier phases' results from ``ctx.shared`` (or, when
 the earlier phase is off, from rows already in the database).
@@ -17,13 +17,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..context import PhaseContext
-from ..distributions import apportion, spread_times
-from ..factory_columns import BatchColumn, factory_batches
-from ..scenario import Batch, ScenarioError, phase
-from ..settings_kinds import boolean, choice, fraction, integer, optional_integer, text, weights
-from . import factories, models
-from .naming import PARTY_ADJECTIVES, PARTY_NOUNS
+from pytest_demoseed.election import factories, models
+from pytest_demoseed.election.naming import PARTY_ADJECTIVES, PARTY_NOUNS
+from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.factories.columns import BatchColumn, factory_batches
+from pytest_demoseed.generate.distributions import apportion, spread_times
+from pytest_demoseed.scenario.context import PhaseContext
+from pytest_demoseed.scenario.declare import Batch, phase
+from pytest_demoseed.scenario.settings_kinds import (
+    boolean,
+    choice,
+    fraction,
+    integer,
+    optional_integer,
+    text,
+    weights,
+)
 
 __all__ = ["ELECTION_PHASES", "ElectorRoll"]
 
@@ -42,9 +51,7 @@ def _election_id(ctx: PhaseContext) -> int:
 
 def _load_election(ctx: PhaseContext) -> None:
     row = ctx.conn.execute(
-        sa.select(models.Election.id, models.Election.election_date).order_by(
-            models.Election.id.desc()
-        )
+        sa.select(models.Election.id, models.Election.election_date).order_by(models.Election.id.desc())
     ).first()
     if row is not None:
         ctx.share("election_id", row.id)
@@ -246,9 +253,7 @@ def electors_phase(ctx: PhaseContext) -> Iterator[Batch]:
 def _load_members(ctx: PhaseContext) -> None:
     election_id = ctx.shared.get("election_id")
     ids = ctx.conn.execute(
-        sa.select(models.Member.id)
-        .where(models.Member.election_id == election_id)
-        .order_by(models.Member.id)
+        sa.select(models.Member.id).where(models.Member.election_id == election_id).order_by(models.Member.id)
     ).scalars()
     ctx.share("member_ids", list(ids))
 
@@ -302,8 +307,7 @@ def _party_quotas(ctx: PhaseContext, party_ids: Sequence[int], total: int) -> li
     else:
         if len(wanted) != len(party_ids):
             raise ScenarioError(
-                f"guarantees.party_weights has {len(wanted)} weights but there are "
-                f"{len(party_ids)} parties"
+                f"guarantees.party_weights has {len(wanted)} weights but there are {len(party_ids)} parties"
             )
         shares = wanted
     return apportion(shares, total)
@@ -328,8 +332,7 @@ def _check_guarantees(all_settings: Mapping[str, Mapping[str, Any]]) -> None:
     wanted = mine["party_weights"]
     if mine["enabled"] and parties["enabled"] and wanted != "even" and len(wanted) != parties["count"]:
         raise ScenarioError(
-            f"guarantees.party_weights has {len(wanted)} weights but parties.count is "
-            f"{parties['count']}"
+            f"guarantees.party_weights has {len(wanted)} weights but parties.count is {parties['count']}"
         )
 
 
@@ -340,9 +343,7 @@ def _check_guarantees(all_settings: Mapping[str, Mapping[str, Any]]) -> None:
         "per_member": integer(20, "guarantees each member records"),
         "total_limit": optional_integer(None, "cap on guarantees in all (none: no cap)"),
         "batch_size": integer(100, "rows per insert batch", minimum=1),
-        "group_distribution": choice(
-            "random", ("random", "even", "weighted"), "strong/medium/weak mix"
-        ),
+        "group_distribution": choice("random", ("random", "even", "weighted"), "strong/medium/weak mix"),
         "party_weights": weights("even", "'even' or one weight per party, e.g. 0.62,0.2,0.1,0.08"),
     },
     requires=("election", "parties", "electors", "members"),

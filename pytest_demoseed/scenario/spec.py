@@ -1,0 +1,127 @@
+"""ScenarioSpec: a scenario, its fully resolved phase settings and the root seed, with a stable key."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.generate.determinism import canonical_json
+from pytest_demoseed.scenario.declare import Scenario
+from pytest_demoseed.scenario.registry import get_scenario
+
+__all__ = ["ScenarioSpec", "parse_assignment", "resolve_spec"]
+
+Overrides = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """What a build makes: equal specs make equal data, so the key names a snapshot."""
+
+    scenario_name: str
+    seed: int
+    settings: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+
+    @property
+    def scenario(self) -> Scenario:
+        return get_scenario(self.scenario_name)
+
+    def phase_settings(self, phase_name: str) -> dict[str, Any]:
+        for name, values in self.settings:
+            if name == phase_name:
+                return dict(values)
+        raise ScenarioError(f"unknown phase {phase_name!r}")
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {name: dict(values) for name, values in self.settings}
+
+    def enabled(self, phase_name: str) -> bool:
+        return bool(self.phase_settings(phase_name).get("enabled", True))
+
+    @cached_property
+    def key(self) -> str:
+        """A short stable hash of the spec (the scenario name, the seed, every setting)."""
+        text = canonical_json([self.scenario_name, self.seed, self.as_dict()])
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    @property
+    def short_key(self) -> str:
+        return self.key[:10]
+
+    def phase_lineage(self, phase_name: str) -> list[Any]:
+        """This phase's settings and those of every phase it depends on, transitively.
+
+        A phase's random stream is keyed by this, not by the scenario's name, so scenarios that
+        agree on a phase and its ancestors make the same rows for it.
+        """
+        scenario = self.scenario
+        seen: dict[str, dict[str, Any]] = {}
+        pending = [phase_name]
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            values = self.phase_settings(name)
+            seen[name] = values
+            if values.get("enabled", True):
+                pending.extend(scenario.phase(name).required_phases(values))
+        return [[name, seen[name]] for name in sorted(seen)]
+
+
+def parse_assignment(text: str) -> tuple[str, str, str]:
+    """``phase.key=value`` -> (phase, key, value); ScenarioError in one line otherwise."""
+    target, sep, value = text.partition("=")
+    phase_name, dot, key = target.strip().partition(".")
+    if not sep or not dot or not phase_name or not key:
+        raise ScenarioError(f"bad setting {text!r}: expected PHASE.KEY=VALUE, e.g. attendance.rate=0.5")
+    return phase_name.strip(), key.strip(), value.strip()
+
+
+def resolve_spec(
+    scenario_name: str,
+    seed: int,
+    overrides: Overrides | None = None,
+    *,
+    fresh_database: bool = True,
+) -> ScenarioSpec:
+    """Validate the scenario, every override and the phase dependencies, and freeze them.
+
+    With ``fresh_database`` a phase that needs the rows of a phase that is off is an error
+    (there can be none); seeding an existing database allows it.
+    """
+    scenario = get_scenario(scenario_name)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ScenarioError(f"seed must be a non-negative integer, not {seed!r}")
+    user = {name: dict(values) for name, values in (overrides or {}).items()}
+    for name in user:
+        scenario.phase(name)
+    resolved: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+    by_name: dict[str, dict[str, Any]] = {}
+    for item in scenario.phases:
+        values = {**scenario.overrides.get(item.name, {}), **user.get(item.name, {})}
+        settled = item.resolve(values)
+        by_name[item.name] = settled
+        resolved.append((item.name, tuple(settled.items())))
+    order = [p.name for p in scenario.phases]
+    for item in scenario.phases:
+        settled = by_name[item.name]
+        if not settled.get("enabled", True):
+            continue
+        for needed in item.required_phases(settled):
+            if needed not in by_name:
+                raise ScenarioError(f"phase {item.name!r} requires unknown phase {needed!r}")
+            if order.index(needed) > order.index(item.name):
+                raise ScenarioError(f"phase {item.name!r} must come after {needed!r}")
+            if fresh_database and not by_name[needed].get("enabled", True):
+                raise ScenarioError(
+                    f"phase {item.name!r} needs rows from phase {needed!r}, which is disabled, "
+                    f"and a fresh database has none; enable {needed} or disable {item.name}"
+                )
+    for item in scenario.phases:
+        if item.check is not None:
+            item.check(by_name)
+    return ScenarioSpec(scenario.name, seed, tuple(resolved))

@@ -1,0 +1,251 @@
+"""Where each spec's data lives: per-worker databases, snapshots built once, clones per worker.
+
+A run builds each spec once, into a snapshot, under a file lock in a directory the xdist workers
+share; every worker then clones the snapshot into its own database. With ``--demo-reuse`` the
+snapshots live in a cache directory and are reused by later runs while their key matches.
+
+Backends (``backends.py``) know how to name, create, drop, snapshot and clone databases; this
+module holds the flow that is the same for all of them. The sidecar ``<key>.json`` (the Dataset
+and the run that built it) is written last: a snapshot without one is never trusted, and with
+``--demo-rebuild`` only a snapshot this very run built counts, so each spec is rebuilt once per
+run, not once per worker.
+
+Names on a server (``--demo-db-url .../app``):
+
+- ``app`` (no xdist) / ``app_gw0`` (xdist worker) / ``app_<shortkey>[_gw0]`` (a marker's other
+  spec): the test databases, created when first needed, dropped at the end (``--demo-keep``
+  marks them ``kept``; the next run that needs the name replaces them).
+- If another pytest run that is still alive holds ``app_gw0`` (two runs sharing a base name),
+  this run uses ``app_<run id>_gw0`` instead, and the summary shows it: runs never touch each
+  other's databases, and a lone run keeps the predictable name.
+- ``demoseed_s_<scope>_<key hash>``: a snapshot (a PostgreSQL template / a MariaDB database);
+  scope is the run (dropped at the end) or, with ``--demo-reuse``, the cache dir on this host.
+- ``demoseed_b_<run id>_<hash>`` (PostgreSQL scratch build), ``demoseed_w_<run id>_<hash>``
+  (a clone before its rename), ``demoseed_p_...`` (MariaDB privilege probe).
+
+Each carries a marker comment with its role, run id, host, pid and time (``backend_server.py``);
+the run holds a lease lock on the server while it lives. At session start the controller drops
+every marked database of a run whose lease is gone: nothing of a live run, nothing unmarked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from filelock import FileLock, Timeout
+
+from pytest_demoseed.build.builder import build
+from pytest_demoseed.build.dataset import Dataset
+from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.scenario.spec import ScenarioSpec
+from pytest_demoseed.storage.backends import Backend, backend_for
+from pytest_demoseed.storage.engines import make_engine, safe_url
+from pytest_demoseed.storage.snapshot_key import snapshot_key
+
+__all__ = ["DatabaseProvider", "Provided"]
+
+
+@dataclass(frozen=True)
+class Provided:
+    """A spec's data in this worker's database: its engine and the dataset description."""
+
+    engine: sa.Engine
+    dataset: Dataset
+    url: str
+
+
+class DatabaseProvider:
+    """Gives each distinct spec its own database in this worker, built once per run.
+
+    ``base_url`` names the default spec's database; other specs get siblings named with the
+    spec's short key, and xdist workers add their id: ``<name>_<key>_<worker>``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        default_spec: ScenarioSpec,
+        *,
+        worker: str | None,
+        snapshot_dir: Path,
+        run_id: str,
+        reuse: bool = False,
+        rebuild: bool = False,
+        keep: bool = False,
+        metadata_for: Callable[[ScenarioSpec], sa.MetaData] | None = None,
+        on_progress: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
+        self.backend: Backend = backend_for(base_url, run_id=run_id, reuse=reuse)
+        self.run_id = run_id
+        self.rebuild = rebuild
+        self.base_url = base_url
+        self.default_spec = default_spec
+        self.worker = worker
+        self.snapshot_dir = snapshot_dir
+        self.reuse = reuse
+        self.keep = keep
+        self.metadata_for = metadata_for or (lambda spec: spec.scenario.metadata)
+        self.on_progress = on_progress
+        self._provided: dict[str, Provided] = {}
+
+    def _suffix(self, spec: ScenarioSpec) -> list[str]:
+        suffix = [] if spec.key == self.default_spec.key else [spec.short_key]
+        if self.worker:
+            suffix.append(self.worker)
+        return suffix
+
+    def database_url(self, spec: ScenarioSpec) -> str:
+        """``<name>[_<shortkey>][_<worker>]``: what this worker's database is called."""
+        return self.backend.sibling_url(self.base_url, self._suffix(spec))
+
+    def fallback_url(self, spec: ScenarioSpec) -> str | None:
+        """``<name>_<run id>[...]``: used when another live run holds ``database_url``."""
+        try:
+            return self.backend.sibling_url(self.base_url, [self.run_id, *self._suffix(spec)])
+        except ScenarioError:
+            return None
+
+    def provided(self) -> list[Provided]:
+        return list(self._provided.values())
+
+    def get(self, spec: ScenarioSpec) -> Provided:
+        found = self._provided.get(spec.key)
+        if found is None:
+            found = self._provide(spec)
+            self._provided[spec.key] = found
+        return found
+
+    def _provide(self, spec: ScenarioSpec) -> Provided:
+        metadata = self.metadata_for(spec)
+        key = snapshot_key(spec, metadata, self.backend.dialect_name, self.backend.identity)
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        target, fallback = self.database_url(spec), self.fallback_url(spec)
+        waited = time.perf_counter()
+        with FileLock(str(self.snapshot_dir / f"{key}.lock")):
+            wait_seconds = time.perf_counter() - waited
+            dataset = self._valid_snapshot(key)
+            built = dataset is None
+            build_seconds = 0.0
+            if dataset is None:
+                build_started = time.perf_counter()
+                dataset = self._build_snapshot(spec, key, metadata)
+                build_seconds = round(time.perf_counter() - build_started, 4)
+            clone_started = time.perf_counter()
+            target = self.backend.clone(key, self.snapshot_dir, target, fallback)
+            clone_seconds = round(time.perf_counter() - clone_started, 4)
+        dataset = dataset.replace(
+            database=safe_url(target),
+            source="built" if built else "cloned",
+            source_seconds=build_seconds if built else clone_seconds,
+            extra={
+                "snapshot_build_seconds": build_seconds,
+                "clone_seconds": clone_seconds,
+                "wait_seconds": round(wait_seconds, 4),
+                "key": key,
+            },
+        )
+        # Pooled, also on SQLite: each test's connect + PRAGMA would otherwise cost ~0.25 ms.
+        # The file is this worker's alone, and close() disposes the pool before it is dropped.
+        return Provided(make_engine(target, poolclass=sa.pool.QueuePool), dataset, target)
+
+    def _sidecar(self, key: str) -> Path:
+        return self.snapshot_dir / f"{key}.json"
+
+    def _valid_snapshot(self, key: str) -> Dataset | None:
+        """The snapshot's dataset if it is complete and still there, else None (rebuild it)."""
+        sidecar = self._sidecar(key)
+        if not sidecar.exists():
+            return None
+        try:
+            data = json.loads(sidecar.read_text())
+            dataset = Dataset.from_dict(data["dataset"])
+            built_by = data["run"]
+            stale = data["key"] != key
+        except (ValueError, TypeError, KeyError):
+            stale = True
+        if stale:
+            sidecar.unlink(missing_ok=True)
+            return None
+        if self.rebuild and built_by != self.run_id:
+            return None
+        if not self.backend.snapshot_exists(key, self.snapshot_dir):
+            sidecar.unlink(missing_ok=True)
+            return None
+        return dataset
+
+    def _build_snapshot(self, spec: ScenarioSpec, key: str, metadata: sa.MetaData) -> Dataset:
+        """Build into a scratch database, then publish it under ``key`` in one atomic step.
+
+        The sidecar (the dataset description) is written last: a snapshot without one was
+        interrupted and is never used.
+        """
+        self._sidecar(key).unlink(missing_ok=True)
+        scratch = self.backend.scratch_url(key, self.snapshot_dir)
+        self.backend.create_database(scratch)
+        try:
+            engine = make_engine(scratch)
+            try:
+                metadata.create_all(engine)
+                spec.scenario.metadata.create_all(engine)
+                dataset = build(engine, spec, on_progress=self.on_progress)
+            finally:
+                engine.dispose()
+            self.backend.publish(scratch, key, self.snapshot_dir)
+        except BaseException:
+            self.backend.drop_database(scratch)
+            raise
+        sidecar = self._sidecar(key)
+        tmp = sidecar.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"dataset": dataset.as_dict(), "run": self.run_id, "key": key}, indent=1))
+        os.replace(tmp, sidecar)
+        if self.reuse:
+            self._drop_stale(spec.key, key)
+        return dataset
+
+    def _drop_stale(self, spec_key: str, key: str) -> None:
+        """Kept snapshots of the same spec under an older key (its schema, a phase's source or
+        a version changed since) can never match again: drop them and their sidecars.
+
+        A snapshot another process is using (its lock is held) is left for a later run.
+        """
+        for sidecar in self.snapshot_dir.glob("*.json"):
+            other = sidecar.stem
+            try:
+                same_spec = json.loads(sidecar.read_text())["dataset"]["spec_key"] == spec_key
+            except (ValueError, TypeError, KeyError):
+                continue
+            if other == key or not same_spec:
+                continue
+            lock = FileLock(str(self.snapshot_dir / f"{other}.lock"), timeout=0)
+            try:
+                with lock:
+                    sidecar.unlink(missing_ok=True)
+                    self.backend.drop_snapshot(other, self.snapshot_dir)
+            except Timeout:
+                continue
+
+    def close(self) -> list[str]:
+        """Dispose engines and drop this worker's databases unless they are to be kept.
+
+        Snapshots are not this worker's to drop: other workers may still clone them. The
+        process that ran the session (controller, or the only one) drops them at the end.
+        Returns one line per database that could not be dropped (reported, not raised).
+        """
+        problems = []
+        for provided in self._provided.values():
+            provided.engine.dispose()
+            try:
+                self.backend.release_database(provided.url, self.keep)
+            except ScenarioError as exc:
+                problems.append(f"demoseed: could not drop {safe_url(provided.url)}: {exc}")
+        for problem in problems:
+            warnings.warn(problem, RuntimeWarning, stacklevel=2)
+        return problems

@@ -1,0 +1,64 @@
+"""The snapshot key: everything that shapes a built database, hashed.
+
+A snapshot is reused only while its key matches: the resolved spec (scenario, settings, seed),
+the schema's DDL on this dialect, the source of every module a phase is defined in (so editing
+a helper or factory next to a phase counts, not only the phase function), and the versions of
+the plugin, Faker, factory_boy and SQLAlchemy. Editing a phase or a model makes a new key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from importlib.metadata import PackageNotFoundError, version
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import registry as dialect_registry
+
+from pytest_demoseed.scenario.spec import ScenarioSpec
+from pytest_demoseed.storage.schema import schema_ddl
+
+__all__ = ["snapshot_key", "versions"]
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for package in ("pytest-demoseed", "Faker", "factory_boy", "SQLAlchemy"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
+def _source(obj: object) -> str:
+    try:
+        return inspect.getsource(obj)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return getattr(obj, "__qualname__", repr(type(obj)))
+
+
+def _module_source(obj: object) -> str:
+    module = inspect.getmodule(obj)
+    try:
+        return inspect.getsource(module) if module is not None else ""
+    except (OSError, TypeError):
+        return ""
+
+
+def snapshot_key(spec: ScenarioSpec, metadata: sa.MetaData, dialect_name: str, identity: str = "") -> str:
+    dialect_cls = dialect_registry.load(dialect_name)
+    ddl = schema_ddl(metadata, dialect_cls())
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (spec.key, ddl, repr(sorted(versions().items())), identity):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    modules: dict[str, str] = {}
+    for item in spec.scenario.phases:
+        digest.update(_source(item.generate).encode())
+        if item.load_existing is not None:
+            digest.update(_source(item.load_existing).encode())
+        modules.setdefault(getattr(item.generate, "__module__", ""), _module_source(item.generate))
+    for name in sorted(modules):
+        digest.update(modules[name].encode())
+    return f"{spec.scenario_name.replace('-', '_')}_{digest.hexdigest()}"
