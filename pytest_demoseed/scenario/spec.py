@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -18,17 +18,30 @@ __all__ = ["ScenarioSpec", "parse_assignment", "resolve_spec"]
 Overrides = Mapping[str, Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScenarioSpec:
     """What a build makes: equal specs make equal data, so the key names a snapshot."""
 
-    scenario_name: str
+    scenario: Scenario = field(repr=False)
     seed: int
     settings: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
+    def __eq__(self, other: object) -> bool:
+        """Specs that make the same data are equal: same scenario name, seed and settings."""
+        if not isinstance(other, ScenarioSpec):
+            return NotImplemented
+        return (self.scenario_name, self.seed, self.settings) == (
+            other.scenario_name,
+            other.seed,
+            other.settings,
+        )
+
+    def __hash__(self) -> int:
+        return int(self.key[:16], 16)
+
     @property
-    def scenario(self) -> Scenario:
-        return get_scenario(self.scenario_name)
+    def scenario_name(self) -> str:
+        return self.scenario.name
 
     def phase_settings(self, phase_name: str) -> dict[str, Any]:
         for name, values in self.settings:
@@ -82,7 +95,7 @@ def parse_assignment(text: str) -> tuple[str, str, str]:
 
 
 def resolve_spec(
-    scenario_name: str,
+    scenario: Scenario | str,
     seed: int,
     overrides: Overrides | None = None,
     *,
@@ -90,10 +103,13 @@ def resolve_spec(
 ) -> ScenarioSpec:
     """Validate the scenario, every override and the phase dependencies, and freeze them.
 
+    ``scenario`` is used as given; a name is looked up in the registry.
+
     With ``fresh_database`` a phase that needs the rows of a phase that is off is an error
     (there can be none); seeding an existing database allows it.
     """
-    scenario = get_scenario(scenario_name)
+    if isinstance(scenario, str):
+        scenario = get_scenario(scenario)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ScenarioError(f"seed must be a non-negative integer, not {seed!r}")
     user = {name: dict(values) for name, values in (overrides or {}).items()}
@@ -124,4 +140,4 @@ def resolve_spec(
     for item in scenario.phases:
         if item.check is not None:
             item.check(by_name)
-    return ScenarioSpec(scenario.name, seed, tuple(resolved))
+    return ScenarioSpec(scenario, seed, tuple(resolved))
