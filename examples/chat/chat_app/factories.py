@@ -12,7 +12,7 @@ import datetime as dt
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from examples.chat.chat_app import models
+from . import models
 
 NOW = dt.datetime(2026, 3, 1, 12, 0)
 

@@ -7,9 +7,10 @@ import re
 import string
 from collections.abc import Iterator
 
-from examples.chat.chat_app.models import EMOJIS, Base
 from pytest_demoseed import Batch, PhaseContext, Scenario, apportion, phase, spread_times
 from pytest_demoseed.settings_kinds import fraction, integer
+
+from .models import EMOJIS, Base
 
 #: The scenario's fixed "now": every timestamp is computed from it, never from the wall clock.
 CLOCK = dt.datetime(2026, 3, 1, 12, 0)

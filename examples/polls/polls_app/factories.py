@@ -8,7 +8,7 @@ from typing import Any
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from examples.polls.polls_app import db, models
+from . import db, models
 
 NOW = dt.datetime(2026, 3, 1, 12, 0)
 

@@ -6,9 +6,10 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 
-from examples.polls.polls_app.models import SEED, Base, Poll
 from pytest_demoseed import Batch, PhaseContext, Scenario, apportion, choose_parents, phase, spread_times
 from pytest_demoseed.settings_kinds import choice, integer, text
+
+from .models import SEED, Base, Poll
 
 CLOCK = dt.datetime(2026, 3, 1, 12, 0)
 #: Options in the order they are shown, with the popularity the ``realistic`` distribution uses.

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from examples.polls.polls_app.models import SEED, USER, Option, Vote
+from .models import SEED, USER, Option, Vote
 
 
 def cast_vote(session: Session, option: Option, voter: str, at: dt.datetime) -> Vote:

@@ -7,7 +7,7 @@ from typing import Any
 
 import factory
 
-from examples.teams.teams_app import db, models
+from . import db, models
 
 NOW = dt.datetime(2026, 3, 2, 9, 0)
 

@@ -13,7 +13,6 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from examples.teams.teams_app.models import Base, Team
 from pytest_demoseed import (
     Batch,
     PhaseContext,
@@ -25,6 +24,8 @@ from pytest_demoseed import (
     spread_times,
 )
 from pytest_demoseed.settings_kinds import choice, fraction, integer
+
+from .models import Base, Team
 
 CLOCK = dt.datetime(2026, 3, 2, 9, 0)  # a Monday morning: the last of the weeks just ended
 SAMPLE_TITLES = Path(__file__).parent / "data" / "pr_titles.csv"
