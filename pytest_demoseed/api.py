@@ -8,6 +8,7 @@ error, a progress callback returning ``STOP`` or a KeyboardInterrupt leaves the 
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,18 +17,25 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from pytest_demoseed.build.builder import build
 from pytest_demoseed.build.dataset import Dataset
 from pytest_demoseed.build.fingerprint import fingerprint_database
 from pytest_demoseed.build.progress import FINAL_STATUSES, ProgressCallback
-from pytest_demoseed.errors import BuildCancelled, DatabaseUnreachable, DatabaseUrlError, ScenarioError
+from pytest_demoseed.build.schema_check import check_schema
+from pytest_demoseed.errors import (
+    BuildCancelled,
+    DatabaseUnreachable,
+    DatabaseUrlError,
+    ScenarioError,
+    first_line,
+)
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import get_scenario, register, scenario_names
 from pytest_demoseed.scenario.spec import ScenarioSpec, parse_assignment, resolve_spec
-from pytest_demoseed.storage.engines import make_engine, safe_url
-from pytest_demoseed.storage.schema import check_schema
+from pytest_demoseed.storage.engines import make_engine
+from pytest_demoseed.storage.urls import parse_url, safe_url
 
 __all__ = [
     "DatabaseUnreachable",
@@ -48,11 +56,17 @@ SettingsInput = Mapping[str, Mapping[str, Any]] | Sequence[str] | None
 
 #: Backends whose DDL commits on its own: there the schema is created before the build transaction.
 _NON_TRANSACTIONAL_DDL = frozenset({"mysql", "mariadb"})
-#: A build's last snapshot has one of these statuses.
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(mapping))
+
+
+def _thawed(value: Any) -> Any:
+    """Read-only mappings (nested too) as plain dicts; other values as they are."""
+    if isinstance(value, Mapping):
+        return {key: _thawed(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -99,19 +113,18 @@ class Report:
         return self.total_rows / self.seconds if self.seconds > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values (what ``demoseed seed --progress json`` prints last)."""
-        return {
-            "scenario": self.scenario,
-            "seed": self.seed,
-            "database": self.database,
-            "counts": dict(self.counts),
-            "total_rows": self.total_rows,
-            "phase_seconds": dict(self.phase_seconds),
-            "seconds": self.seconds,
-            "fingerprint": self.fingerprint,
-            "settings": {name: dict(values) for name, values in self.settings.items()},
-            "cleared": self.cleared,
-        }
+        """Plain JSON-ready values (what ``demoseed seed --progress json`` prints last).
+
+        Every compared field, with ``total_rows`` after ``counts``. Not ``dataclasses.asdict``:
+        it deep-copies values, and the read-only mappings here cannot be copied that way.
+        """
+        data: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            if item.compare:  # not ``dataset``: the build's own object, not a value
+                data[item.name] = _thawed(getattr(self, item.name))
+            if item.name == "counts":
+                data["total_rows"] = self.total_rows
+        return data
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -172,11 +185,6 @@ def resolve(
 # --- engines --------------------------------------------------------------------------------------
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _sqlite_file(url: URL) -> Path | None:
     if url.get_backend_name() != "sqlite":
         return None
@@ -190,35 +198,18 @@ def _sqlite_file(url: URL) -> Path | None:
 def _engine(engine_or_url: EngineOrUrl, *, may_create: bool = False) -> Iterator[sa.Engine]:
     """The caller's engine as is, or one made from a URL (and disposed of afterwards).
 
-    A SQLite file that does not exist is an error unless ``may_create``: SQLite would otherwise
-    create an empty file, which is a change to what the user has.
+    The URL is checked first (every part, one-line DatabaseUrlError). A SQLite file that does
+    not exist is an error unless ``may_create``: SQLite would otherwise create an empty file,
+    which is a change to what the user has.
     """
     if isinstance(engine_or_url, sa.Engine):
         yield engine_or_url
         return
-    try:
-        url = make_url(engine_or_url)
-        url.get_dialect()
-    except sa.exc.NoSuchModuleError:  # a subclass of ArgumentError: catch it first
-        raise DatabaseUrlError(
-            f"unknown database dialect in {safe_url(engine_or_url)!r} "
-            "(sqlite, postgresql+psycopg, mysql+pymysql, ...)"
-        ) from None
-    except sa.exc.ArgumentError:
-        raise DatabaseUrlError(
-            "cannot parse the database URL; expected e.g. sqlite:///demo.db or "
-            "postgresql+psycopg://user@host/name"
-        ) from None
+    url = parse_url(engine_or_url)
     path = _sqlite_file(url)
     if path is not None and not may_create and not path.exists():
         raise DatabaseUnreachable(f"no SQLite database file at {path} (seed --create-schema creates one)")
-    try:
-        engine = make_engine(url)
-    except ImportError as exc:
-        raise DatabaseUrlError(
-            f"the driver for {url.drivername} is not installed ({exc}); install it or name "
-            "another in the URL, e.g. postgresql+psycopg://"
-        ) from None
+    engine = make_engine(url)
     try:
         yield engine
     finally:
@@ -231,7 +222,7 @@ def _check_reachable(engine: sa.Engine) -> None:
         with engine.connect():
             pass
     except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DatabaseError) as exc:
-        raise DatabaseUnreachable(f"cannot connect to {safe_url(engine.url)}: {_first_line(exc)}") from None
+        raise DatabaseUnreachable(f"cannot connect to {safe_url(engine.url)}: {first_line(exc)}") from None
 
 
 # --- clearing -------------------------------------------------------------------------------------
@@ -318,7 +309,7 @@ class _FinalStatus:
         cancelled = isinstance(exc, (KeyboardInterrupt, BuildCancelled))
         error = {
             "phase": last["current_phase"],
-            "message": _first_line(exc),
+            "message": first_line(exc),
             "extra": {"error": type(exc).__name__},
         }
         self.callback(
@@ -335,8 +326,8 @@ def _new_sqlite_file(engine_or_url: EngineOrUrl) -> Path | None:
     if isinstance(engine_or_url, sa.Engine):
         return None
     try:
-        path = _sqlite_file(make_url(engine_or_url))
-    except sa.exc.ArgumentError:
+        path = _sqlite_file(parse_url(engine_or_url))
+    except DatabaseUrlError:  # reported where the URL is used, inside the build's error handling
         return None
     return path if path is not None and not path.exists() else None
 

@@ -13,9 +13,9 @@ then. Internal bugs keep their traceback.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
+import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -25,18 +25,18 @@ import sqlalchemy as sa
 
 from pytest_demoseed import __version__
 from pytest_demoseed.api import Report, clear, database_fingerprint, resolve, seed
-from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError
+from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError, first_line
 from pytest_demoseed.report.command import MODES, choose
 from pytest_demoseed.report.summary import describe_counts
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import all_scenarios, get_scenario, register_all, scenario_names
+from pytest_demoseed.storage.urls import parse_url
 
 __all__ = ["cli", "main"]
 
 ENV_URL = "DEMOSEED_DATABASE_URL"
 ENV_SCENARIOS = "DEMOSEED_SCENARIOS"
 EXIT_RUNTIME = 1
-EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -61,8 +61,13 @@ def _runtime(message: str) -> NoReturn:
 
 
 def _db_url(value: str | None) -> str:
+    """The URL given, checked in every part before anything connects (bad: exit 2, one line)."""
     if not value:
         _usage(f"missing --db-url (or set {ENV_URL})")
+    try:
+        parse_url(value)
+    except DatabaseUrlError as exc:
+        _usage(str(exc))
     return value
 
 
@@ -71,11 +76,6 @@ def _scenario(name: str) -> Scenario:
         return get_scenario(name)
     except ScenarioError as exc:
         _usage(str(exc))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _run(action: Any, *args: Any, **kwargs: Any) -> Any:
@@ -91,7 +91,7 @@ def _run(action: Any, *args: Any, **kwargs: Any) -> Any:
     except KeyboardInterrupt:
         raise Interrupted("interrupted; nothing was written") from None
     except sa.exc.SQLAlchemyError as exc:
-        _runtime(f"database error ({type(exc).__name__}): {_first_line(exc)}; nothing was written")
+        _runtime(f"database error ({type(exc).__name__}): {first_line(exc)}; nothing was written")
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -117,17 +117,15 @@ def _import_scenarios(spec: str) -> None:
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # as `python -m` does: a project's own package is found
     try:
-        module = importlib.import_module(module_name)
-        target: Any = module
-        for part in attribute.split(".") if attribute else []:
-            target = getattr(target, part)
+        # ``module:attr`` resolved as entry points are; with no ``:`` it is the module itself.
+        target: Any = pkgutil.resolve_name(f"{module_name}:{attribute}")
     except Exception as exc:  # the user's module failed to import: one line, not its traceback
-        _usage(f"--scenarios {spec}: cannot import it ({type(exc).__name__}: {_first_line(exc)})")
+        _usage(f"--scenarios {spec}: cannot import it ({type(exc).__name__}: {first_line(exc)})")
     if attribute:
         found = register_all(target, source=f"--scenarios {spec}")
     else:
         found = register_all(
-            [v for v in vars(module).values() if isinstance(v, Scenario)], source=f"--scenarios {spec}"
+            [v for v in vars(target).values() if isinstance(v, Scenario)], source=f"--scenarios {spec}"
         )
     if not found and not attribute:
         _usage(f"--scenarios {spec}: the module defines no Scenario (name one: MODULE:NAME)")

@@ -14,6 +14,7 @@ __all__ = [
     "SchemaMismatch",
     "ServerError",
     "SettingError",
+    "first_line",
 ]
 
 
@@ -43,3 +44,13 @@ class ServerError(ScenarioError):
 
 class BuildCancelled(Exception):
     """The build was asked to stop; everything it wrote was rolled back."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message, for one-line reports to users.
+
+    A SQLAlchemy error wrapping a driver's is reduced to the driver's message (SQLAlchemy adds
+    the statement and a link on further lines); an error without a message gives its class name.
+    """
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-#: The summary line of one dataset: ``small seed=42 fingerprint=<hex> (102 rows)``.
-SUMMARY_LINE = re.compile(
-    r"^(?P<scenario>[\w-]+) seed=(?P<seed>\d+) fingerprint=(?P<fingerprint>[0-9a-f]{32}) "
-)
-#: A worker line of the summary: ``  gw0: built in 0.031s -> sqlite:///...``.
-WORKER_LINE = re.compile(r"^  (?P<worker>main|gw\d+): (?P<source>built|cloned) in ")
-HEADER_LINE = re.compile(
-    r"^demoseed: scenario=(?P<scenario>\S+) seed=(?P<seed>\S+) database=(?P<database>.+)$"
-)
+# The plugin is light: a run that uses no demo data imports no SQLAlchemy, Faker or factory_boy.
+# pytester's in-process inner runs drop the modules they import when they end, and SQLAlchemy
+# does not survive being imported twice in one process: import the plugin's heavy half and the
+# built-in scenarios here, once, so every inner run finds them already imported.
+import pytest_demoseed.election.scenarios  # noqa: F401
+import pytest_demoseed.plugin.runtime  # noqa: F401
 
 #: Inner-test helper: ``dump(request, dataset, **extra)`` writes one JSON file per test and worker.
 DUMP_HELPER = """
@@ -73,32 +71,74 @@ class Inner:
             path.unlink()
 
 
+# --- running the suite under xdist (``-n auto --dist loadgroup`` in pyproject.toml) ---------------
+
+#: A test on a database server: a server fixture's param (``[postgresql]``, ``[mariadb-...]``).
+SERVER_PARAM = re.compile(r"\[(?:[^\]]*-)?(?P<server>postgresql|mariadb)(?:-[^\]]*)?\]$")
+#: Tests that share a module-scoped fixture's expensive setup (``bad_runs``, ``shuffled_runs``):
+#: one worker runs each group, so the setup runs once, not once per worker.
+SHARED_SETUP = {
+    "cli-bad-runs": (
+        "tests/test_cli.py::test_bad_input_is_one_line_and_changes_nothing",
+        "tests/test_cli.py::test_more_bad_input_in_process",
+    ),
+    "example-runs": (
+        "tests/test_examples.py::test_example_suite_passes",
+        "tests/test_examples.py::test_example_data_does_not_change_with_test_order",
+        "tests/test_examples.py::test_the_readme_command_seeds_the_data_the_tests_see",
+    ),
+}
+
+
+def xdist_group(nodeid: str) -> str | None:
+    """The group a test runs in under ``--dist loadgroup``, or None to run anywhere.
+
+    A database server's tests (``server-postgresql``, ``server-mariadb``) run one at a time on
+    one worker: an inner run sweeps the server of dead runs' databases and probes it, so two at
+    once would sweep each other's deliberate leftovers and see each other's probes. The two
+    servers' groups, SQLite's tests (files of their own) and the rest run side by side."""
+    match = SERVER_PARAM.search(nodeid)
+    if match:
+        return f"server-{match['server']}"
+    function = nodeid.split("[")[0]
+    return next((group for group, tests in SHARED_SETUP.items() if function in tests), None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups of ``xdist_group``. (Not ``xdist_group`` marks:
+    pytest-xdist 3.8 puts a test in its group by rewriting its node id, which pytest 9.2's
+    structured node ids ignore, so the marks would silently group nothing.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SuiteGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid) or super()._split_scope(nodeid)
+
+    return SuiteGroups(config, log)
+
+
+#: What an outer xdist worker puts in its environment; an inner run (in-process or a subprocess,
+#: which inherits it) must not see it, or it would take itself for that worker.
+OUTER_XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_outer_xdist_env() -> Iterator[None]:
+    """The suite runs under ``-n``: inner runs start as if from a plain ``pytest``."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in OUTER_XDIST_ENV:
+            patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture()
 def inner(pytester: pytest.Pytester) -> Inner:
     helper = Inner(pytester)
     helper.setup()
     return helper
-
-
-def summary_fingerprints(result: pytest.RunResult) -> dict[tuple[str, int], str]:
-    """``{(scenario, seed): fingerprint}`` from the ``demoseed`` terminal summary section."""
-    found: dict[tuple[str, int], str] = {}
-    for line in result.outlines:
-        match = SUMMARY_LINE.match(line)
-        if match:
-            found[(match["scenario"], int(match["seed"]))] = match["fingerprint"]
-    return found
-
-
-def summary_sources(result: pytest.RunResult) -> list[tuple[str, str]]:
-    """``[(worker, built|cloned)]`` in summary order."""
-    return [(m["worker"], m["source"]) for m in map(WORKER_LINE.match, result.outlines) if m]
-
-
-def header(result: pytest.RunResult) -> dict[str, str]:
-    lines = [m for m in map(HEADER_LINE.match, result.outlines) if m]
-    assert len(lines) == 1, result.outlines[:10]
-    return lines[0].groupdict()
 
 
 def assert_usage_error(result: pytest.RunResult, *fragments: str) -> str:

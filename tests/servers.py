@@ -9,7 +9,6 @@ by skipping the databases it is meant to test.
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -146,18 +145,6 @@ db_server = pytest.fixture(params=selected_servers(), name="db_server")(_server)
 mariadb_server = pytest.fixture(
     params=[name for name in selected_servers() if name == "mariadb"], name="mariadb_server"
 )(_server)
-
-
-def built_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if re.match(r"\s+(gw\d+|main): built in", line)]
-
-
-def cloned_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if re.match(r"\s+(gw\d+|main): cloned in", line)]
-
-
-def fingerprints(output: str) -> list[str]:
-    return re.findall(r"fingerprint=([0-9a-f]+)", output)
 
 
 def drop_cache(server: Server, cache_dir: Any) -> None:

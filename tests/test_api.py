@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from models import THINGS
 from servers import Server
 
 from pytest_demoseed import (
@@ -32,7 +33,7 @@ from pytest_demoseed import (
 from pytest_demoseed.build.fingerprint import fingerprint_database
 from pytest_demoseed.build.progress import LatestStatus
 from pytest_demoseed.errors import DatabaseUnreachable, SchemaMismatch
-from pytest_demoseed.scenario.declare import registry
+from pytest_demoseed.scenario import registry
 from pytest_demoseed.storage.engines import make_engine
 
 METADATA = get_scenario("small").metadata
@@ -265,10 +266,6 @@ def test_progress_events_are_job_statuses_with_per_phase_counters(url: str) -> N
     json.dumps(events)  # a web job can store them as they are
 
 
-THINGS = sa.MetaData()
-sa.Table("things", THINGS, sa.Column("id", sa.Integer, primary_key=True), sa.Column("label", sa.String(20)))
-
-
 def things_scenario(name: str, failure: str) -> Scenario:
     """Writes 10 rows, then fails the way ``failure`` says: a database error, a bug, or Ctrl-C."""
 
@@ -429,7 +426,7 @@ def test_seed_writes_what_the_fixtures_see(pytester: pytest.Pytester, tmp_path: 
             print("FINGERPRINT", demo_dataset.fingerprint, sorted(demo_dataset.counts.items()))
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:randomly", "-s")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-s")
     result.assert_outcomes(passed=1)
     (line,) = [x for x in result.outlines if "FINGERPRINT " in x]
     report = seed(

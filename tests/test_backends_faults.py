@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from servers import (  # noqa: F401
     Server,
-    built_lines,
     db_server,
     drop_cache,
     require_server,
@@ -24,6 +23,7 @@ from servers import (  # noqa: F401
     server,
 )
 from sqlalchemy.engine import make_url
+from summary import built_lines
 
 from pytest_demoseed.storage.backends.server import Marker
 
@@ -167,37 +167,47 @@ def _snapshot(server: Server, cache: Path) -> tuple[str, Marker]:
     return found[0][0], found[0][1]
 
 
-@pytest.mark.parametrize("damage", ["vanished", "half_written", "stale_key", "sidecar_lost"])
+#: Each way a kept snapshot can be damaged: gone, half written, made for another key, its sidecar
+#: (the SQLite cache's record of the snapshot's key) lost.
+DAMAGES = ("vanished", "half_written", "stale_key", "sidecar_lost")
+
+
 def test_damaged_snapshot_is_detected_and_rebuilt(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path, damage: str
+    pytester: pytest.Pytester, server: Server, tmp_path: Path
 ) -> None:
+    """``--demo-reuse`` keeps a snapshot; each damage in turn is done to the one kept then, and
+    the next run finds it untrusted and builds afresh (one inner run per damage, not two: the
+    rebuilt snapshot is what the next damage hits)."""
     cache = tmp_path / "cache"
     pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
     args = ("--demo-scenario", "small", "--demo-reuse", "--demo-cache-dir", str(cache))
     try:
         assert len(built_lines(run(pytester, server, *args).stdout.str())) == 1
-        if server.is_server:
-            name, marker = _snapshot(server, cache)
-        if damage == "sidecar_lost":
-            for sidecar in cache.glob("*.json"):
-                sidecar.unlink()
-        elif not server.is_server:
-            sidecar = next(cache.glob("*.json"))
-            if damage == "vanished":
-                next(cache.glob("*.sqlite")).unlink()
+        for damage in DAMAGES:
+            if server.is_server:
+                name, marker = _snapshot(server, cache)
+            if damage == "sidecar_lost":
+                sidecars = list(cache.glob("*.json"))
+                assert sidecars, damage
+                for sidecar in sidecars:
+                    sidecar.unlink()
+            elif not server.is_server:
+                sidecar = next(cache.glob("*.json"))
+                if damage == "vanished":
+                    next(cache.glob("*.sqlite")).unlink()
+                elif damage == "half_written":
+                    sidecar.write_text(sidecar.read_text()[:40])
+                else:
+                    sidecar.write_text(sidecar.read_text().replace('"key": "', '"key": "stale'))
+            elif damage == "vanished":
+                server.drop(name)
             elif damage == "half_written":
-                sidecar.write_text(sidecar.read_text()[:40])
+                server.set_marker(name, Marker.new("scratch", "deadbeef", marker.key))
             else:
-                sidecar.write_text(sidecar.read_text().replace('"key": "', '"key": "stale'))
-        elif damage == "vanished":
-            server.drop(name)
-        elif damage == "half_written":
-            server.set_marker(name, Marker.new("scratch", "deadbeef", marker.key))
-        else:
-            server.set_marker(name, Marker.new("snapshot", marker.run, "other_key", persistent=True))
-        again = run(pytester, server, *args)
-        again.assert_outcomes(passed=1)
-        assert len(built_lines(again.stdout.str())) == 1, again.stdout.str()
+                server.set_marker(name, Marker.new("snapshot", marker.run, "other_key", persistent=True))
+            again = run(pytester, server, *args)
+            again.assert_outcomes(passed=1)
+            assert len(built_lines(again.stdout.str())) == 1, (damage, again.stdout.str())
     finally:
         drop_cache(server, cache)
 
@@ -283,45 +293,61 @@ def _of_pid(server: Server, pid: int) -> dict[str, Marker]:
     return {n: m for n, m in server.databases().items() if m is not None and m.pid == pid}
 
 
-@pytest.mark.parametrize("mode", ["ctrl-c", "ctrl-c-xdist", "killed"])
+#: How a build is interrupted, in the order one test does them: Ctrl-C (SIGINT to the run's
+#: process group) without and with xdist, then a kill -9 of the building process.
+INTERRUPTIONS = ("ctrl-c", "ctrl-c-xdist", "killed")
+
+
 def test_interrupted_build_leaves_nothing_trusted(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path, mode: str
+    pytester: pytest.Pytester, server: Server, tmp_path: Path
 ) -> None:
     """Ctrl-C mid-build (SIGINT to the run's process group, with or without xdist) drops the
     half-built database at once; a kill -9 leaves only an unpublished scratch database (never
-    a snapshot, no sidecar), swept by the next run, which builds afresh."""
+    a snapshot, no sidecar), swept by the next run, which builds afresh.
+
+    One build after another on the same cache: each interrupted build is followed by a build
+    that starts afresh (it blocks in the build again, so nothing it found was trusted), and the
+    run after the kill sweeps and builds."""
     cache = tmp_path / "cache"
     args = ("--demo-scenario", "slowone", "--demo-reuse", "--demo-cache-dir", str(cache))
-    xdist = ("-n", "2") if mode == "ctrl-c-xdist" else ()
     pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
-    proc, pid, output = _start_blocked_build(pytester, server, tmp_path / "building", *args, *xdist)
+    procs: list[subprocess.Popen[bytes]] = []
+    pids: list[int] = []
     try:
-        if mode == "killed":
-            os.kill(pid, signal.SIGKILL)
-        else:
-            os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(60)
-        assert not list(cache.glob("*.json")), "no sidecar: the snapshot is not trusted"
-        left = [p.name for p in cache.glob("*.sqlite")]
-        if mode != "killed":
-            assert proc.returncode == pytest.ExitCode.INTERRUPTED, output.read_text()
-            assert left == [], "Ctrl-C removed the scratch file"
-            if server.is_server:
-                assert _of_pid(server, pid) == {}, "Ctrl-C dropped the half-built database"
-        elif server.is_server:
-            roles = {m.role for m in _of_pid(server, pid).values()}
-            assert roles == {"scratch"}, "the killed build left a scratch database, never a snapshot"
-        else:
-            assert [name.split(".")[1] for name in left] == [f"building-{pid}"], left
+        for mode in INTERRUPTIONS:
+            xdist = ("-n", "2") if mode == "ctrl-c-xdist" else ()
+            marker = tmp_path / f"building-{mode}"
+            proc, pid, output = _start_blocked_build(pytester, server, marker, *args, *xdist)
+            procs.append(proc)
+            pids.append(pid)
+            if mode == "killed":
+                os.kill(pid, signal.SIGKILL)
+            else:
+                os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(60)
+            assert not list(cache.glob("*.json")), f"{mode}: no sidecar: the snapshot is not trusted"
+            left = [p.name for p in cache.glob("*.sqlite")]
+            if mode != "killed":
+                assert proc.returncode == pytest.ExitCode.INTERRUPTED, (mode, output.read_text())
+                assert left == [], f"{mode}: Ctrl-C removed the scratch file"
+                if server.is_server:
+                    assert _of_pid(server, pid) == {}, f"{mode}: Ctrl-C dropped the half-built database"
+            elif server.is_server:
+                roles = {m.role for m in _of_pid(server, pid).values()}
+                assert roles == {"scratch"}, "the killed build left a scratch database, never a snapshot"
+            else:
+                assert [name.split(".")[1] for name in left] == [f"building-{pid}"], left
         result = run(pytester, server, *args)
         result.assert_outcomes(passed=1)
         assert len(built_lines(result.stdout.str())) == 1, result.stdout.str()
         assert not [p for p in cache.glob("*.building-*")], "the next run swept the scratch file"
         if server.is_server:
-            assert _of_pid(server, pid) == {}, "the next run swept the killed run's scratch database"
+            for pid in pids:
+                assert _of_pid(server, pid) == {}, "the next run swept the killed run's scratch database"
     finally:
-        proc.kill()
-        proc.wait(10)
+        for proc in procs:
+            proc.kill()
+            proc.wait(10)
         drop_cache(server, cache)
 
 

@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 from servers import (  # noqa: F401
     Server,
-    built_lines,
-    cloned_lines,
     db_server,
     drop_cache,
-    fingerprints,
     run,
     server,
 )
+from summary import built_lines, cloned_lines, dataset_fingerprints
 
 from pytest_demoseed.build.builder import build
 from pytest_demoseed.build.dataset import Dataset
@@ -113,7 +111,7 @@ def test_same_spec_same_fingerprint_on_every_backend_and_nothing_left(
     result = run(pytester, server, "-n", "2", "--demo-scenario", "baseline")
     result.assert_outcomes(passed=6)
     summary = result.stdout.str()
-    assert sorted(fingerprints(summary)) == sorted(d.fingerprint for d in expected.values()), summary
+    assert sorted(dataset_fingerprints(summary)) == sorted(d.fingerprint for d in expected.values()), summary
     dumps = [json.loads(path.read_text()) for path in out.iterdir()]
     assert {d["worker"] for d in dumps} == {"gw0", "gw1"}, "both workers ran tests"
     for dump in dumps:

@@ -163,6 +163,11 @@ BAD = {
         1,
         ("cannot connect", "root:***@127.0.0.1:1"),
     ),
+    "port not a number": Bad(
+        ("seed", "--scenario", "small", "--db-url", "postgresql+psycopg://root:hunter2@127.0.0.1:abc/x"),
+        2,
+        ("port 'abc'", "not a number"),
+    ),
 }
 
 #: More bad input, run in-process through the same ``main()`` (a subprocess each would be slow).

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Inner, summary_fingerprints
+from conftest import Inner
+from summary import summary_fingerprints
 
 RECORD = """
 import pytest
@@ -108,23 +109,42 @@ def test_different_seed_gives_a_different_fingerprint(inner: Inner) -> None:
     }
 
 
-def test_the_fingerprint_is_the_same_with_and_without_xdist(inner: Inner) -> None:
+def test_the_fingerprint_and_per_test_values_are_the_same_with_and_without_xdist(inner: Inner) -> None:
+    """One project run serially and with ``-n 2``: the data every test records is the same, and
+    so are the per-test values (``demo_faker``, factories) whichever worker a test lands on."""
     inner.test_file(
-        RECORD.replace("def test_record(", "@pytest.mark.parametrize('n', range(8))\ndef test_record(n, ")
+        RECORD.replace("def test_record(", "@pytest.mark.parametrize('n', range(8))\ndef test_record(n, "),
+        name="test_record",
     )
+    inner.test_file(PER_TEST_VALUES, name="test_values")
+
+    def split(dumps: dict[str, dict]) -> tuple[list[dict], dict[str, list]]:
+        records = [d for key, d in dumps.items() if key.startswith("test_record[")]
+        values = {
+            key.split("@")[0]: d["faker"] + d["party"] + d["member"]
+            for key, d in dumps.items()
+            if not key.startswith("test_record[")
+        }
+        return records, values
+
     serial = inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small")
-    serial.assert_outcomes(passed=8)
-    serial_data = {_canon(d) for d in inner.dumps().values()}
+    serial.assert_outcomes(passed=12)
+    serial_records, serial_values = split(inner.dumps())
+    serial_data = {_canon(d) for d in serial_records}
     inner.clear()
     parallel = inner.pytester.runpytest(
         "-p", "no:randomly", "-p", "xdist", "-n", "2", "--demo-scenario=small"
     )
-    parallel.assert_outcomes(passed=8)
-    dumps = inner.dumps()
-    assert {d["worker"] for d in dumps.values()} == {"gw0", "gw1"}
-    assert {_canon(d) for d in dumps.values()} == serial_data
+    parallel.assert_outcomes(passed=12)
+    records, values = split(inner.dumps())
+    assert len(records) == len(serial_records) == 8
+    assert {d["worker"] for d in records} == {"gw0", "gw1"}
+    assert {_canon(d) for d in records} == serial_data
     assert len(serial_data) == 1
     assert _fingerprint(serial) == _fingerprint(parallel)
+    # per-test values: the same on any xdist worker
+    assert sorted(values) == sorted(serial_values) == ["test_alpha", "test_beta", "test_delta", "test_gamma"]
+    assert values == serial_values
 
 
 def _canon(data: dict) -> str:
@@ -222,18 +242,6 @@ def test_demo_faker_gives_a_test_the_same_values_whatever_ran_before(inner: Inne
         assert alone[key] == full["test_gamma"][key]
         assert reordered["test_gamma"][key] == full["test_gamma"][key]
         assert reordered["test_beta"][key] == full["test_beta"][key]
-
-
-def test_per_test_values_are_the_same_on_any_xdist_worker(inner: Inner) -> None:
-    inner.test_file(PER_TEST_VALUES, name="test_values")
-    inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small").assert_outcomes(passed=4)
-    serial = {k: v["faker"] + v["party"] + v["member"] for k, v in inner.by_test().items()}
-    inner.clear()
-    inner.pytester.runpytest(
-        "-p", "no:randomly", "-p", "xdist", "-n", "2", "--demo-scenario=small"
-    ).assert_outcomes(passed=4)
-    parallel = {k: v["faker"] + v["party"] + v["member"] for k, v in inner.by_test().items()}
-    assert parallel == serial
 
 
 def test_demo_seed_changes_per_test_values(inner: Inner) -> None:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from summary import command_fingerprint, read_summary
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAMES = ("chat", "polls", "teams")
@@ -43,8 +44,9 @@ def run_example(name: str, tmp_path: Path, *args: str) -> subprocess.CompletedPr
 
 
 def fingerprints(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
-    """``[(scenario, fingerprint)]`` from the run's demoseed summary."""
-    return sorted(re.findall(r"^(\S+) seed=42 fingerprint=(\w+)", result.stdout, re.M))
+    """``[(scenario, fingerprint)]`` of the seed-42 specs in the run's demoseed summary."""
+    found = read_summary(result.stdout).fingerprints()
+    return sorted((scenario, fingerprint) for (scenario, seed), fingerprint in found.items() if seed == 42)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +70,12 @@ def test_example_suite_passes(name: str, shuffled_runs: dict[str, subprocess.Com
     assert {scenario for scenario, _ in fingerprints(result)} == BUILT[name]
 
 
-def test_example_data_does_not_change_with_test_order(tmp_path: Path) -> None:
+def test_example_data_does_not_change_with_test_order(
+    tmp_path: Path, shuffled_runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    """The shuffled run of the module's fixture against one in file order: the same data."""
     plain = run_example("teams", tmp_path / "plain", "-p", "no:randomly")
-    shuffled = run_example("teams", tmp_path / "shuffled", "-p", "randomly", "--randomly-seed=3")
+    shuffled = shuffled_runs["teams"]
     assert plain.returncode == 0 and shuffled.returncode == 0, shuffled.stdout
     assert fingerprints(plain) and fingerprints(plain) == fingerprints(shuffled)
 
@@ -115,6 +120,6 @@ def test_the_readme_command_seeds_the_data_the_tests_see(
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    printed = re.search(r"^  fingerprint (\w+)$", done.stdout, re.M)
+    printed = command_fingerprint(done.stdout)
     assert printed is not None, done.stdout
-    assert (scenario, printed.group(1)) in fingerprints(shuffled_runs[name])
+    assert (scenario, printed) in fingerprints(shuffled_runs[name])

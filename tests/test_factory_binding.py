@@ -7,39 +7,9 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from models import LIBRARY_MODELS
 
-from pytest_demoseed.scenario.declare import registry
-
-MODELS = '''
-import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Shelf(Base):
-    __tablename__ = "shelves"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(40))
-    books: Mapped[list["Book"]] = relationship(back_populates="shelf", cascade="all, delete-orphan")
-
-
-class Book(Base):
-    __tablename__ = "books"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    shelf_id: Mapped[int] = mapped_column(sa.ForeignKey("shelves.id"))
-    title: Mapped[str] = mapped_column(sa.String(120))
-    shelf: Mapped[Shelf] = relationship(back_populates="books")
-
-
-class Tag(Base):
-    """A string primary key: the scenario's phase assigns the keys itself."""
-    __tablename__ = "tags"
-    code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
-    label: Mapped[str] = mapped_column(sa.String(40))
-'''
+from pytest_demoseed.scenario import registry
 
 SCENARIO = """
 from pytest_demoseed import Batch, Scenario, phase
@@ -231,18 +201,18 @@ def test_nothing_is_left_behind(demo_connection, demo_dataset):
 
 
 @pytest.fixture(autouse=True)
-def _restore_registry() -> Iterator[None]:
-    saved = dict(registry._scenarios)
-    yield
-    registry._scenarios.clear()
-    registry._scenarios.update(saved)
+def _own_registry() -> Iterator[None]:
+    """Scenarios a test registers (``seed(Scenario)`` does) do not outlive it; in-process inner
+    runs get their own registry from the plugin."""
+    with registry.using(registry.Registry()):
+        yield
 
 
 @pytest.fixture()
 def library(pytester: pytest.Pytester) -> pytest.Pytester:
     package = pytester.path / "library_app"
     package.mkdir()
-    files = {"__init__.py": "", "models.py": MODELS, "scenarios.py": SCENARIO, "db.py": DB}
+    files = {"__init__.py": "", "models.py": LIBRARY_MODELS, "scenarios.py": SCENARIO, "db.py": DB}
     header = "import factory\nfrom factory.alchemy import SQLAlchemyModelFactory\n"
     header += "from library_app import db, models\n"
     for style, base in STYLES.items():

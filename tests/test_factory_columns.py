@@ -17,9 +17,9 @@ import factory.random
 import faker
 import pytest
 import sqlalchemy as sa
-from conftest import summary_fingerprints
 from factory.alchemy import SQLAlchemyModelFactory
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from models import Base, Player, Team
+from summary import summary_fingerprints
 
 from pytest_demoseed import (
     BatchColumn,
@@ -36,40 +36,6 @@ from pytest_demoseed.generate.determinism import seeded_faker, seeded_random
 from pytest_demoseed.scenario.context import IdAllocator
 
 START, END = dt.date(1950, 1, 1), dt.date(2000, 12, 31)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Team(Base):
-    __tablename__ = "teams"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(80))
-
-
-class Player(Base):
-    __tablename__ = "players"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"))
-    name: Mapped[str] = mapped_column(sa.String(120))
-    handle: Mapped[str] = mapped_column(sa.String(120))
-    gender: Mapped[str] = mapped_column(sa.String(1))
-    first: Mapped[str] = mapped_column(sa.String(60))
-    born: Mapped[dt.date] = mapped_column(sa.Date)
-    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    shirt: Mapped[str] = mapped_column(sa.String(40))
-    level: Mapped[str] = mapped_column(sa.String(10))
-    score: Mapped[int] = mapped_column(sa.Integer)
-    phone: Mapped[str] = mapped_column(sa.String(20))
-    city: Mapped[str] = mapped_column(sa.String(80))
-    position: Mapped[str] = mapped_column(sa.String(10))
-    born_year: Mapped[int] = mapped_column(sa.Integer)
-    league: Mapped[str] = mapped_column(sa.String(20))
-    status: Mapped[str] = mapped_column(sa.String(10), default="active")
-    origin: Mapped[str] = mapped_column(sa.String(10), default=lambda: "seeded")
-    token: Mapped[str | None] = mapped_column(sa.String(40))
-    team: Mapped[Team] = relationship()
 
 
 class TeamFactory(SQLAlchemyModelFactory):  # type: ignore[misc]

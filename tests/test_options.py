@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Inner, header
+from conftest import Inner
+from summary import header
 
 ENV_VARS = ("DEMOSEED_SEED", "DEMOSEED_SCENARIO", "DEMOSEED_DATABASE_URL")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Inner, header, summary_fingerprints, summary_sources
+from conftest import Inner
+from summary import header, read_summary, summary_fingerprints, summary_sources
 
 RECORD = """
 import pytest
@@ -18,10 +19,9 @@ def test_record(request, n, demo_dataset):
 
 
 def _section(result: pytest.RunResult) -> list[str]:
-    lines = result.outlines
-    start = next(i for i, line in enumerate(lines) if re.match(r"^=+ demoseed =+$", line))
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("===")), len(lines))
-    return [line for line in lines[start + 1 : end] if line.strip()]
+    section = read_summary(result).section
+    assert section is not None, result.outlines
+    return section
 
 
 def test_header_shows_scenario_seed_and_database(inner: Inner) -> None:
@@ -69,7 +69,7 @@ def test_no_summary_section_when_no_test_uses_the_data(pytester: pytest.Pytester
     pytester.makepyfile("def test_plain():\n    pass\n")
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1)
-    assert not any(re.match(r"^=+ demoseed =+$", line) for line in result.outlines)
+    assert read_summary(result).section is None
     # the header still says which data a test would get
     assert header(result)["scenario"] == "baseline"
 
@@ -90,9 +90,10 @@ def test_with_two_workers_one_builds_and_the_other_clones_the_same_data(inner: I
         [("gw0", "cloned"), ("gw1", "built")],
     )
     assert list(summary_fingerprints(result).values()) == [by_worker["gw0"]["fingerprint"]]
+    sources = read_summary(result).all_sources()
     for worker, data in by_worker.items():
         assert data["database"].endswith(f"_{worker}.sqlite")
-        assert any(f"  {worker}: " in line and data["database"] in line for line in result.outlines)
+        assert any(s.worker == worker and data["database"] in (s.database or "") for s in sources), worker
 
 
 def test_with_two_workers_every_marker_spec_is_built_once(inner: Inner) -> None:

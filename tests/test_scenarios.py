@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Inner, summary_fingerprints
+from conftest import Inner
+from summary import summary_fingerprints
 
 RULES = '''
 import datetime as dt

@@ -12,52 +12,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from models import NOTES_EXTRA, NOTES_MODELS, POLLS_MODELS
 
 from pytest_demoseed import Scenario, seed
-from pytest_demoseed.scenario.declare import registry
+from pytest_demoseed.scenario import registry
 from pytest_demoseed.storage.engines import make_engine
 
 #: A user's application: its models, factories and scenario, written as package ``notes_app``.
-MODELS = """
-import datetime as dt
-import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Notebook(Base):
-    __tablename__ = "notebooks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(sa.String(80))
-    notes: Mapped[list["Note"]] = relationship(back_populates="notebook", cascade="all, delete-orphan")
-
-
-class Note(Base):
-    __tablename__ = "notes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    notebook_id: Mapped[int] = mapped_column(sa.ForeignKey("notebooks.id"))
-    body: Mapped[str] = mapped_column(sa.Text)
-    written_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
-    label_code: Mapped[str | None] = mapped_column(sa.ForeignKey("labels.code"))
-    notebook: Mapped[Notebook] = relationship(back_populates="notes")
-
-
-class Label(Base):
-    __tablename__ = "labels"
-    code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(40))
-"""
-
-EXTRA = """
-import sqlalchemy as sa
-
-metadata = sa.MetaData()
-preferences = sa.Table("preferences", metadata, sa.Column("key", sa.String(40), primary_key=True))
-"""
-
 SCENARIOS = """
 import datetime as dt
 from pytest_demoseed import Batch, Scenario, phase, spread_times
@@ -156,12 +117,11 @@ demo_metadata = {metadata}
 
 
 @pytest.fixture(autouse=True)
-def _restore_registry() -> Iterator[None]:
-    """Scenarios registered by in-process inner runs do not outlive the test."""
-    saved = dict(registry._scenarios)
-    yield
-    registry._scenarios.clear()
-    registry._scenarios.update(saved)
+def _own_registry() -> Iterator[None]:
+    """Scenarios a test registers (``seed(Scenario)`` does) do not outlive it; in-process inner
+    runs get their own registry from the plugin."""
+    with registry.using(registry.Registry()):
+        yield
 
 
 def write_app(root: Path, name: str) -> None:
@@ -169,8 +129,8 @@ def write_app(root: Path, name: str) -> None:
     package.mkdir(parents=True, exist_ok=True)
     files = {
         "__init__.py": "",
-        "models.py": MODELS,
-        "extra.py": EXTRA,
+        "models.py": NOTES_MODELS,
+        "extra.py": NOTES_EXTRA,
         "factories.py": FACTORIES,
         "scenarios.py": SCENARIOS.replace("{name}", name),
     }
@@ -282,30 +242,6 @@ def test_the_command_line_sees_an_installed_scenario(tmp_path: Path) -> None:
     assert printed.returncode == 0 and len(printed.stdout.strip()) == 32, printed.stderr
 
 
-README_MODELS = """
-import datetime as dt
-import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Poll(Base):
-    __tablename__ = "polls"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question: Mapped[str] = mapped_column(sa.String(200))
-
-
-class Vote(Base):
-    __tablename__ = "votes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
-"""
-
-
 def test_the_readme_scenario_example_builds_as_described(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,7 +251,7 @@ def test_the_readme_scenario_example_builds_as_described(
     package = tmp_path / "myapp"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(README_MODELS)
+    (package / "models.py").write_text(POLLS_MODELS)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "myapp", raising=False)
     monkeypatch.delitem(sys.modules, "myapp.models", raising=False)

@@ -7,23 +7,13 @@ import datetime as dt
 
 import pymysql.cursors
 import sqlalchemy as sa
+from models import PEOPLE, PEOPLE_METADATA
 from servers import Server, mariadb_server, server  # noqa: F401  (the fixtures)
 
 from pytest_demoseed.build.writers import writer_for
 from pytest_demoseed.scenario.declare import Batch
 from pytest_demoseed.storage.engines import make_engine
 
-metadata = sa.MetaData()
-people = sa.Table(
-    "people",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(40), nullable=True),
-    sa.Column("born", sa.Date),
-    sa.Column("score", sa.Float),
-    sa.Column("active", sa.Boolean),
-    sa.Column("seen", sa.DateTime, nullable=True),
-)
 COLUMNS = ("id", "name", "born", "score", "active", "seen")
 #: Values a literal writer could get wrong: quotes, backslashes, control characters, %, Unicode, NULL
 #: (no NUL character: PostgreSQL text cannot hold one).
@@ -50,7 +40,7 @@ ROWS = [
     )
     for i in range(1, 5001)
 ]
-EXPECTED = {"sqlite": "BatchWriter", "postgresql": "CopyWriter", "mariadb": "MultiRowInsertWriter"}
+EXPECTED = {"sqlite": "SQLiteWriter", "postgresql": "CopyWriter", "mariadb": "MultiRowInsertWriter"}
 
 
 def test_the_mysql_insert_has_the_shape_pymysql_rewrites_into_multi_row_statements() -> None:
@@ -61,7 +51,7 @@ def test_the_mysql_insert_has_the_shape_pymysql_rewrites_into_multi_row_statemen
     from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 
     conn = SimpleNamespace(dialect=MySQLDialect_pymysql())  # preparing reads only the dialect
-    sql = writer_for(conn, metadata)._prepare("people", ("id", "name", "born", "score")).sql  # type: ignore[arg-type]
+    sql = writer_for(conn, PEOPLE_METADATA)._prepare("people", ("id", "name", "born", "score")).sql  # type: ignore[arg-type]
     assert sql == "INSERT INTO people (id, name, born, score) VALUES (%s, %s, %s, %s)"
     assert pymysql.cursors.RE_INSERT_VALUES.match(sql)
 
@@ -76,11 +66,11 @@ def write_and_read_back(server: Server, sql_mode: str = "") -> None:  # noqa: F8
         server.create(server.name, None)
     engine = make_engine(server.url)
     try:
-        metadata.create_all(engine)
+        PEOPLE_METADATA.create_all(engine)
         with engine.begin() as conn:
             if sql_mode:
                 conn.exec_driver_sql(f"SET SESSION sql_mode = CONCAT(@@sql_mode, ',{sql_mode}')")
-            writer = writer_for(conn, metadata)
+            writer = writer_for(conn, PEOPLE_METADATA)
             assert type(writer).__name__ == EXPECTED[server.kind]
             before = statements(conn) if server.kind == "mariadb" else 0
             for start in range(0, len(ROWS), 2500):
@@ -88,7 +78,7 @@ def write_and_read_back(server: Server, sql_mode: str = "") -> None:  # noqa: F8
             if server.kind == "mariadb":
                 assert statements(conn) - before <= 4  # 5,000 rows in a few multi-row INSERTs
         with engine.connect() as conn:
-            back = conn.execute(sa.select(people).order_by(people.c.id)).all()
+            back = conn.execute(sa.select(PEOPLE).order_by(PEOPLE.c.id)).all()
         assert [tuple(row) for row in back] == ROWS
     finally:
         engine.dispose()

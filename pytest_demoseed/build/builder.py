@@ -2,29 +2,31 @@
 
 It is the one way data is made: fixtures, snapshots, ``seed()`` and the ``demoseed`` command all
 call :func:`build`. Any error, or a cancel from the progress callback, rolls the whole build back.
+It names no dialect: what a backend needs around a build (SQLite's pragmas, PostgreSQL's
+sequences) is its writer's (:mod:`pytest_demoseed.build.writers`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from pytest_demoseed.scenario.context import IdAllocator, PhaseContext
 from pytest_demoseed.build.dataset import Dataset
-from pytest_demoseed.generate.determinism import derive_seed, reseed_factory_boy, seeded_faker, seeded_random
 from pytest_demoseed.build.fingerprint import Fingerprint
-from pytest_demoseed.errors import BuildCancelled
 from pytest_demoseed.build.progress import JobStatus, ProgressCallback
-from pytest_demoseed.errors import ScenarioError
-from pytest_demoseed.storage.schema import check_schema
+from pytest_demoseed.build.schema_check import check_schema
+from pytest_demoseed.build.writers import BatchWriter, writer_for
+from pytest_demoseed.errors import BuildCancelled, ScenarioError
+from pytest_demoseed.generate.determinism import derive_seed, reseed_factory_boy, seeded_faker, seeded_random
+from pytest_demoseed.scenario.context import IdAllocator, PhaseContext
+from pytest_demoseed.scenario.declare import Phase
 from pytest_demoseed.scenario.spec import ScenarioSpec
-from pytest_demoseed.build.writers import writer_for
 
-__all__ = ["build", "phase_seed", "move_sequences"]
+__all__ = ["build", "phase_seed"]
 
 
 def phase_seed(spec: ScenarioSpec, phase_name: str) -> int:
@@ -32,42 +34,61 @@ def phase_seed(spec: ScenarioSpec, phase_name: str) -> int:
     return derive_seed(spec.seed, "phase", phase_name, spec.phase_lineage(phase_name))
 
 
-@contextmanager
-def _build_pragmas(conn: sa.Connection) -> Iterator[None]:
-    """On SQLite, skip fsync while building (one transaction: it commits or rolls back whole)."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    raw.execute("PRAGMA synchronous=OFF")
-    try:
-        yield
-    finally:
-        raw.execute("PRAGMA synchronous=FULL")
+@dataclass
+class _Run:
+    """One build's state while its phases run: what they share, their timings, the fingerprint."""
 
+    spec: ScenarioSpec
+    status: JobStatus
+    fingerprint: Fingerprint
+    shared: dict[str, Any] = field(default_factory=dict)
+    fallbacks: list[str] = field(default_factory=list)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    #: The phase running now, named in the job status when the build fails.
+    current: str | None = None
 
-def move_sequences(conn: sa.Connection, metadata: sa.MetaData) -> None:
-    """Move PostgreSQL sequences past the keys the builder assigned, so test inserts get new ones.
+    def run_phases(self, conn: sa.Connection, writer: BatchWriter) -> None:
+        ids = IdAllocator(conn, self.spec.scenario.metadata)
+        for item in self.spec.scenario.phases:
+            self.current = item.name
+            self.run_phase(item, self.context(conn, item, ids), writer)
+        self.current = None
 
-    SQLite and MariaDB/MySQL (InnoDB) move their counters on explicit inserts by themselves.
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    quote = conn.dialect.identifier_preparer
-    for table in metadata.sorted_tables:
-        keys = list(table.primary_key.columns)
-        if len(keys) != 1 or not isinstance(keys[0].type, sa.Integer):
-            continue
-        column = keys[0].name
-        name = quote.format_table(table)
-        conn.execute(
-            sa.text(
-                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                f"COALESCE((SELECT MAX({quote.quote(column)}) FROM {name}), 0) + 1, false)"
-            ),
-            {"table": name, "column": column},
+    def context(self, conn: sa.Connection, item: Phase, ids: IdAllocator) -> PhaseContext:
+        scenario = self.spec.scenario
+        seed = phase_seed(self.spec, item.name)
+        return PhaseContext(
+            conn=conn,
+            phase=item.name,
+            settings=self.spec.phase_settings(item.name),
+            seed=seed,
+            rng=seeded_random(seed),
+            faker=seeded_faker(seed, locale=scenario.locale),
+            clock=scenario.clock,
+            metadata=scenario.metadata,
+            shared=self.shared,
+            ids=ids,
+            _progress=self.status.update,
+            fallbacks=self.fallbacks,
         )
+
+    def run_phase(self, item: Phase, ctx: PhaseContext, writer: BatchWriter) -> None:
+        """Write the phase's batches; a phase that is off only reads the rows already there."""
+        self.status.enter(item.name)
+        phase_start = time.perf_counter()
+        if not ctx.settings.get("enabled", True):
+            if item.load_existing is not None:
+                item.load_existing(ctx)
+            self.phase_seconds[item.name] = 0.0
+            return
+        reseed_factory_boy(ctx.seed)
+        rows = 0
+        for batch in item.generate(ctx):
+            writer.write(batch)
+            self.fingerprint.add_rows(batch.table, batch.columns, batch.rows)
+            rows += len(batch.rows)
+            self.status.update(item.name, {"rows": rows})
+        self.phase_seconds[item.name] = round(time.perf_counter() - phase_start, 4)
 
 
 def build(
@@ -88,68 +109,29 @@ def build(
     scenario = spec.scenario
     status = JobStatus(tuple(p.name for p in scenario.phases), on_progress)
     started = time.perf_counter()
-    phase_seconds: dict[str, float] = {}
-    fingerprint = Fingerprint(scenario.metadata)
-    shared: dict[str, Any] = {}
-    fallbacks: list[str] = []
-    current: str | None = None
+    run = _Run(spec, status, Fingerprint(scenario.metadata))
     try:
-        with engine.connect() as conn, _build_pragmas(conn), conn.begin():
-            if prepare is not None:
-                prepare(conn)
-            check_schema(conn, scenario.metadata)
-            status.start()
-            ids = IdAllocator(conn, scenario.metadata)
+        with engine.connect() as conn:
             writer = writer_for(conn, scenario.metadata)
-            for item in scenario.phases:
-                current = item.name
-                settings = spec.phase_settings(item.name)
-                seed = phase_seed(spec, item.name)
-                ctx = PhaseContext(
-                    conn=conn,
-                    phase=item.name,
-                    settings=settings,
-                    seed=seed,
-                    rng=seeded_random(seed),
-                    faker=seeded_faker(seed, locale=scenario.locale),
-                    clock=scenario.clock,
-                    metadata=scenario.metadata,
-                    shared=shared,
-                    ids=ids,
-                    _progress=status.update,
-                    fallbacks=fallbacks,
-                )
-                status.enter(item.name)
-                phase_start = time.perf_counter()
-                if not settings.get("enabled", True):
-                    if item.load_existing is not None:
-                        item.load_existing(ctx)
-                    phase_seconds[item.name] = 0.0
-                    continue
-                reseed_factory_boy(seed)
-                rows = 0
-                for batch in item.generate(ctx):
-                    writer.write(batch)
-                    fingerprint.add_rows(batch.table, batch.columns, batch.rows)
-                    rows += len(batch.rows)
-                    status.update(item.name, {"rows": rows})
-                phase_seconds[item.name] = round(time.perf_counter() - phase_start, 4)
-            current = None
-            move_sequences(conn, scenario.metadata)
-    except BuildCancelled:
-        status.cancel()
-        raise
-    except KeyboardInterrupt:
+            with writer.around_transaction(), conn.begin():
+                if prepare is not None:
+                    prepare(conn)
+                check_schema(conn, scenario.metadata)
+                status.start()
+                run.run_phases(conn, writer)
+                writer.finish()
+    except (BuildCancelled, KeyboardInterrupt):
         status.cancel()
         raise
     except ScenarioError as exc:
-        status.fail(current, str(exc))
+        status.fail(run.current, str(exc))
         raise
     except sa.exc.SQLAlchemyError as exc:
-        status.fail(current, str(exc).split("\n")[0], {"error": type(exc).__name__})
+        status.fail(run.current, str(exc).split("\n")[0], {"error": type(exc).__name__})
         raise
     status.finish()
     root_key = scenario.root_key
+    fingerprint = run.fingerprint
     return Dataset(
         scenario=scenario.name,
         seed=spec.seed,
@@ -158,11 +140,11 @@ def build(
         counts=fingerprint.counts(),
         fingerprint=fingerprint.hexdigest(),
         table_fingerprints=fingerprint.table_digests(),
-        phase_seconds=phase_seconds,
+        phase_seconds=run.phase_seconds,
         build_seconds=round(time.perf_counter() - started, 4),
-        root_id=shared.get(root_key) if root_key else None,
+        root_id=run.shared.get(root_key) if root_key else None,
         database=database_label,
         source="built",
         source_seconds=round(time.perf_counter() - started, 4),
-        fallbacks=tuple(fallbacks),
+        fallbacks=tuple(run.fallbacks),
     )

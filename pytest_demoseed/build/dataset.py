@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,22 +39,12 @@ class Dataset:
         return sum(self.counts.values())
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "seed": self.seed,
-            "spec_key": self.spec_key,
-            "settings": {k: dict(v) for k, v in self.settings.items()},
-            "counts": dict(self.counts),
-            "fingerprint": self.fingerprint,
-            "table_fingerprints": dict(self.table_fingerprints),
-            "phase_seconds": dict(self.phase_seconds),
-            "build_seconds": self.build_seconds,
-            "root_id": self.root_id,
-            "database": self.database,
-            "source": self.source,
-            "source_seconds": self.source_seconds,
-            "fallbacks": list(self.fallbacks),
-        }
+        """Plain values for the snapshot sidecar and the run summary; ``extra`` (this process's
+        timings) is not part of them."""
+        data = dataclasses.asdict(dataclasses.replace(self, extra={}))
+        del data["extra"]
+        data["fallbacks"] = list(self.fallbacks)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Dataset:
@@ -63,6 +54,4 @@ class Dataset:
         return cls(**values)
 
     def replace(self, **changes: Any) -> Dataset:
-        from dataclasses import replace
-
-        return replace(self, **changes)
+        return dataclasses.replace(self, **changes)

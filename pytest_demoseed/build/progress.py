@@ -21,7 +21,6 @@ FINAL_STATUSES = frozenset({"done", "failed", "cancelled"})
 ProgressCallback = Callable[[dict[str, Any]], Any]
 
 
-
 @dataclass
 class JobStatus:
     """``{"status", "current_phase", "progress": {phase: counters}, "errors": [...]}``.

@@ -3,21 +3,35 @@
 Writers go to the DB-API cursor of the build's connection, inside its transaction: no ORM, no
 RETURNING, no round trip per row. Values pass through each column type's bind processor, so a
 row written here reads back through SQLAlchemy exactly as if the ORM had written it.
+
+A writer also knows what its dialect needs around a build, so the builder names no dialect:
+:meth:`BatchWriter.around_transaction` wraps the build's transaction (SQLite skips fsync while
+it builds) and :meth:`BatchWriter.finish` runs after the last batch, before the commit
+(PostgreSQL moves its sequences past the keys the builder assigned).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.scenario.context import integer_primary_key
 from pytest_demoseed.scenario.declare import Batch
 
-__all__ = ["BatchWriter", "CopyWriter", "MultiRowInsertWriter", "writer_for"]
+__all__ = [
+    "BatchWriter",
+    "CopyWriter",
+    "MultiRowInsertWriter",
+    "PostgresWriter",
+    "SQLiteWriter",
+    "writer_for",
+]
 
 Processor = Callable[[Any], Any]
 
@@ -30,16 +44,25 @@ class _Prepared:
 
 
 class BatchWriter:
-    """Writes batches for one connection; prepares each (table, columns) shape once."""
+    """Writes batches for one connection; prepares each (table, columns) shape once.
 
-    uses_copy = False
+    The generic writer (any dialect and driver): DB-API ``executemany``, nothing to do around
+    the build. Subclasses add a dialect's needs or a driver's faster path.
+    """
 
     def __init__(self, conn: sa.Connection, metadata: sa.MetaData) -> None:
         self.conn = conn
         self.metadata = metadata
         self.dialect = conn.dialect
         self._prepared: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
-        self.rows_written = 0
+
+    @contextmanager
+    def around_transaction(self) -> Iterator[None]:
+        """Entered before the build's transaction begins, left after it commits or rolls back."""
+        yield
+
+    def finish(self) -> None:
+        """After the last batch, inside the transaction: what the dialect needs before commit."""
 
     def _prepare(self, table_name: str, columns: tuple[str, ...]) -> _Prepared:
         key = (table_name, columns)
@@ -87,7 +110,6 @@ class BatchWriter:
             return
         prepared = self._prepare(batch.table, batch.columns)
         self._write(prepared, self._process(batch.rows, prepared))
-        self.rows_written += len(batch.rows)
 
     def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -97,10 +119,50 @@ class BatchWriter:
             cursor.close()
 
 
-class CopyWriter(BatchWriter):
-    """PostgreSQL through psycopg 3: ``COPY ... FROM STDIN``, rows streamed, no parsing of SQL."""
+class SQLiteWriter(BatchWriter):
+    """SQLite: ``executemany``, with fsync skipped while building.
 
-    uses_copy = True
+    Safe because the build is one transaction: it commits or rolls back whole. The pragma cannot
+    change inside a transaction, hence around it.
+    """
+
+    @contextmanager
+    def around_transaction(self) -> Iterator[None]:
+        raw = self.conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA synchronous=OFF")
+        try:
+            yield
+        finally:
+            raw.execute("PRAGMA synchronous=FULL")
+
+
+class PostgresWriter(BatchWriter):
+    """PostgreSQL through any driver: sequences are moved past the keys the builder assigned.
+
+    The builder gives rows their primary keys, so the sequences behind ``SERIAL``/identity
+    columns are not used; without this, the first row a test inserts would collide. SQLite and
+    MariaDB/MySQL (InnoDB) move their counters on explicit inserts by themselves.
+    """
+
+    def finish(self) -> None:
+        quote = self.dialect.identifier_preparer
+        for table in self.metadata.sorted_tables:
+            key = integer_primary_key(table)
+            if key is None:
+                continue
+            name = quote.format_table(table)
+            self.conn.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                    f"COALESCE((SELECT MAX({quote.quote(key.name)}) FROM {name}), 0) + 1, false)"
+                ),
+                {"table": name, "column": key.name},
+            )
+
+
+class CopyWriter(PostgresWriter):
+    """PostgreSQL through psycopg 3: ``COPY ... FROM STDIN``, rows streamed, no parsing of SQL."""
 
     def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -129,6 +191,7 @@ class MultiRowInsertWriter(BatchWriter):
     STATEMENT_CHARS = 1_000_000
 
     def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
+        # PyMySQL is an optional driver (pip extra): imported only when a build writes through it.
         from pymysql.constants import SERVER_STATUS  # type: ignore[import-untyped]
 
         raw: Any = self.conn.connection.dbapi_connection
@@ -157,6 +220,7 @@ class MultiRowInsertWriter(BatchWriter):
 def _mysql_literal(fallback: Callable[[Any], str]) -> Callable[[Any], str]:
     """A value's SQL literal as PyMySQL writes it; exact types only (a bool is not an int
     here, a datetime not a date), everything else through PyMySQL's ``escape``."""
+    # PyMySQL is an optional driver (pip extra): imported only when a build writes through it.
     from pymysql.converters import escape_string  # type: ignore[import-untyped]
 
     by_type: dict[type, Callable[[Any], str]] = {
@@ -175,9 +239,12 @@ def _mysql_literal(fallback: Callable[[Any], str]) -> Callable[[Any], str]:
 
 
 def writer_for(conn: sa.Connection, metadata: sa.MetaData) -> BatchWriter:
-    """The fastest correct writer for this connection's driver."""
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        return CopyWriter(conn, metadata)
-    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.driver == "pymysql":
+    """The fastest correct writer for this connection's dialect and driver."""
+    dialect, driver = conn.dialect.name, conn.dialect.driver
+    if dialect == "postgresql":
+        return CopyWriter(conn, metadata) if driver == "psycopg" else PostgresWriter(conn, metadata)
+    if dialect in ("mysql", "mariadb") and driver == "pymysql":
         return MultiRowInsertWriter(conn, metadata)
+    if dialect == "sqlite":
+        return SQLiteWriter(conn, metadata)
     return BatchWriter(conn, metadata)

@@ -15,6 +15,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from pytest_demoseed.election import models
+from pytest_demoseed.election.models import ELECTION_DAY
 from pytest_demoseed.election.naming import committee_code, email_for, national_id, party_color
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "ALL_FACTORIES",
 ]
 
-ELECTION_DAY = dt.date(2026, 3, 1)
 #: Voters are 18 (counting the leap days of 18 years) to 90 years old on election day.
 YOUNGEST_VOTER_DAYS = 18 * 365 + 5
 OLDEST_VOTER_DAYS = 90 * 365

@@ -3,20 +3,23 @@
 A pytest plugin of its own (the ``pytest11`` entry point ``demoseed-election``), built only on
 the generic fixtures (``demo_root``, ``demo_session``) and the public API, as a user's package
 would add fixtures for its own domain.
+
+Light, because pytest imports it on every run: the election models and factories (SQLAlchemy,
+factory_boy) are imported inside the fixtures' bodies, only by a test that uses them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy.orm import Session
 
-from pytest_demoseed import bound_factories, reseed_factory_boy
-from pytest_demoseed.election.factories import ALL_FACTORIES
-from pytest_demoseed.election.models import Election
+import pytest_demoseed
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = ["DemoFactories", "demo_election", "demo_factories"]
 
@@ -24,6 +27,8 @@ __all__ = ["DemoFactories", "demo_election", "demo_factories"]
 @pytest.fixture()
 def demo_election(demo_root: Any) -> Any:
     """The scenario's ``Election``, loaded in ``demo_session``: ready, isolated, reproducible."""
+    from pytest_demoseed.election.models import Election  # heavy (SQLAlchemy): only when used
+
     if not isinstance(demo_root, Election):
         pytest.fail(
             f"demo_election needs an election scenario; this one's root is "
@@ -55,6 +60,8 @@ def demo_factories(
 
     Their sequences start past the scenario's rows, so unique values never collide with them.
     """
-    reseed_factory_boy(demo_seed, "test", request.node.nodeid)
-    with bound_factories(demo_session, *ALL_FACTORIES.values()):
+    from pytest_demoseed.election.factories import ALL_FACTORIES  # heavy: only when used
+
+    pytest_demoseed.reseed_factory_boy(demo_seed, "test", request.node.nodeid)
+    with pytest_demoseed.bound_factories(demo_session, *ALL_FACTORIES.values()):
         yield DemoFactories(**ALL_FACTORIES)

@@ -11,6 +11,7 @@ __all__ = [
     "Attendance",
     "Base",
     "Candidate",
+    "ELECTION_DAY",
     "Committee",
     "Election",
     "Elector",
@@ -22,6 +23,8 @@ __all__ = [
     "GUARANTEE_GROUPS",
 ]
 
+#: The one election day of the built-in domain: the scenarios' clock and the factories' default.
+ELECTION_DAY = dt.date(2026, 3, 1)
 POLLS_OPEN = dt.time(8, 0)
 POLLS_CLOSE = dt.time(20, 0)
 GUARANTEE_GROUPS = ("strong", "medium", "weak")

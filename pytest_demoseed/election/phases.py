@@ -17,14 +17,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pytest_demoseed import (
+    Batch,
+    BatchColumn,
+    PhaseContext,
+    ScenarioError,
+    apportion,
+    factory_batches,
+    phase,
+    spread_times,
+)
 from pytest_demoseed.election import factories, models
 from pytest_demoseed.election.naming import PARTY_ADJECTIVES, PARTY_NOUNS
-from pytest_demoseed.errors import ScenarioError
-from pytest_demoseed.factories.columns import BatchColumn, factory_batches
-from pytest_demoseed.generate.distributions import apportion, spread_times
-from pytest_demoseed.scenario.context import PhaseContext
-from pytest_demoseed.scenario.declare import Batch, phase
-from pytest_demoseed.scenario.settings_kinds import (
+from pytest_demoseed.settings_kinds import (
     boolean,
     choice,
     fraction,

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pytest_demoseed import Scenario
 from pytest_demoseed.election import models
+from pytest_demoseed.election.models import ELECTION_DAY
 from pytest_demoseed.election.phases import ELECTION_PHASES
-from pytest_demoseed.scenario.declare import Scenario
 
-__all__ = ["BASELINE", "ELECTION_DAY", "SCENARIOS"]
+__all__ = ["BASELINE", "CLOCK", "ELECTION_DAY", "SCENARIOS"]
 
-#: The scenarios' fixed clock: election day. Every date is computed from it, never from "now".
-ELECTION_DAY = dt.datetime(2026, 3, 1)
+#: The scenarios' fixed clock: the start of election day. Every date is computed from it,
+#: never from "now".
+CLOCK = dt.datetime.combine(ELECTION_DAY, dt.time())
 
 BASELINE = Scenario(
     name="baseline",
@@ -20,7 +22,7 @@ BASELINE = Scenario(
     "15 members, 300 guarantees, 75% attendance",
     phases=ELECTION_PHASES,
     metadata=models.Base.metadata,
-    clock=ELECTION_DAY,
+    clock=CLOCK,
     root_model=models.Election,
     root_key="election_id",
 )

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from pytest_demoseed.scenario.context import integer_primary_key
+
 __all__ = ["bound_factories", "factories_in", "reset_sequences"]
 
 _MISSING = object()
@@ -40,10 +42,10 @@ def reset_sequences(session: Session, factories: Sequence[Any]) -> None:
         table = _table_of(factory_cls)
         if table is None:
             continue
-        keys = list(table.primary_key.columns)
-        if len(keys) != 1 or not isinstance(keys[0].type, sa.Integer):
+        key = integer_primary_key(table)
+        if key is None:
             continue
-        highest = session.execute(sa.select(sa.func.max(keys[0]))).scalar() or 0
+        highest = session.execute(sa.select(sa.func.max(key))).scalar() or 0
         factory_cls.reset_sequence(int(highest), force=True)
 
 

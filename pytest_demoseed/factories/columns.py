@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import factory
 import factory.random
@@ -30,10 +30,8 @@ from faker import Faker
 from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.factories.faker_pools import faker_column
 from pytest_demoseed.generate.determinism import derive_seed
+from pytest_demoseed.scenario.context import PhaseContext, integer_primary_key
 from pytest_demoseed.scenario.declare import Batch
-
-if TYPE_CHECKING:
-    from pytest_demoseed.scenario.context import PhaseContext
 
 __all__ = ["BatchColumn", "FactoryPlan", "compile_factory", "factory_batches"]
 
@@ -473,13 +471,6 @@ def _layout(plan: FactoryPlan, fixed: Mapping[str, Any]) -> _Layout:
     return _Layout(columns, [by_column[c] for c in columns], fixed_fns, kwargs, passed_as_none)
 
 
-def _integer_pk(table: sa.Table) -> str | None:
-    keys = list(table.primary_key.columns)
-    if len(keys) == 1 and isinstance(keys[0].type, sa.Integer):
-        return keys[0].key
-    return None
-
-
 def factory_batches(
     ctx: PhaseContext,
     factory_class: type[Any],
@@ -512,7 +503,8 @@ def factory_batches(
         per_row = isinstance(value, Sequence) and not isinstance(value, (str, bytes))
         if per_row and len(value) != count:
             raise ScenarioError(f"{plan.name}: fixed {key!r} has {len(value)} values for {count} rows")
-    pk = _integer_pk(plan.table)
+    key_column = integer_primary_key(plan.table)
+    pk = None if key_column is None else key_column.key
     if pk is not None and pk not in given and pk not in plan.order:
         ids = ids if ids is not None else ctx.allocate(plan.table.name, count)
     if ids is not None:

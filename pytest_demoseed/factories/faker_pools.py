@@ -19,7 +19,7 @@ from typing import Any
 from faker import Faker
 from faker.providers import address, person
 
-__all__ = ["ColumnDraw", "WeightedPool", "faker_column", "locale_pool", "provider_pool"]
+__all__ = ["ColumnDraw", "WeightedPool", "faker_column", "provider_pool"]
 
 #: Draws ``k`` values of one column from a seeded stream.
 ColumnDraw = Callable[[random.Random, int], list[Any]]
@@ -37,9 +37,6 @@ class WeightedPool:
             return rng.choices(self.values, k=k)
         return rng.choices(self.values, cum_weights=self.cum_weights, k=k)
 
-    def one(self, rng: random.Random) -> Any:
-        return self.draw(rng, 1)[0]
-
 
 def _pool_of(data: Any) -> WeightedPool:
     """A pool from a Faker word list: a mapping is weighted, any other collection uniform."""
@@ -47,20 +44,6 @@ def _pool_of(data: Any) -> WeightedPool:
         weights: Sequence[float] = tuple(float(w) for w in data.values())
         return WeightedPool(tuple(data.keys()), tuple(itertools.accumulate(weights)))
     return WeightedPool(tuple(data))
-
-
-def locale_pool(faker: Faker, attribute: str) -> WeightedPool:
-    """The word list a Faker provider keeps under ``attribute`` (weighted if it is a mapping).
-
-    The same list Faker's own ``first_name()`` etc. draw from, in the provider's fixed order, so
-    the pool is identical on every machine with the same Faker version.
-    """
-    for provider in faker.get_providers():
-        data = getattr(provider, attribute, None)
-        if data is None or callable(data):
-            continue
-        return _pool_of(data)
-    raise LookupError(f"no Faker provider for locale {faker.locales} has {attribute!r}")
 
 
 def provider_pool(faker: Faker, method: str, *attributes: str) -> WeightedPool | None:

@@ -1,25 +1,32 @@
-"""The fixtures users request: a ready scenario per test, isolated by a rolled-back transaction."""
+"""The fixtures users request: a ready scenario per test, isolated by a rolled-back transaction.
+
+Light: pytest imports this module with the plugin on every run, so it imports no SQLAlchemy,
+Faker or factory_boy (the annotations name them only for type checkers). A fixture's body
+activates the run and reaches the heavy helpers through :mod:`pytest_demoseed.plugin.runtime`,
+imported inside the body for lightness (a run that requests no demo fixture never loads it), not
+to dodge an import cycle.
+"""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import sqlalchemy as sa
-from faker import Faker
-from sqlalchemy.orm import Session
 
-from pytest_demoseed.build.dataset import Dataset
-from pytest_demoseed.factories.binding import bound_factories
-from pytest_demoseed.generate.determinism import reseed_factory_boy, seeded_faker
-from pytest_demoseed.plugin.marker import spec_for_item
-from pytest_demoseed.plugin.settings import DemoSettings
-from pytest_demoseed.plugin.state import demo_state
-from pytest_demoseed.storage.provider import DatabaseProvider, Provided
+from pytest_demoseed.plugin.run import demo_run
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from faker import Faker
+    from sqlalchemy.orm import Session
+
+    from pytest_demoseed.build.dataset import Dataset
+    from pytest_demoseed.plugin.settings import DemoSettings
+    from pytest_demoseed.plugin.state import DemoState
+    from pytest_demoseed.storage.provider import DatabaseProvider, Provided
 
 __all__ = [
     "demo_bind_factories",
@@ -34,25 +41,19 @@ __all__ = [
     "demo_settings",
 ]
 
+#: Every fixture this module defines: a test that uses one (directly or through another
+#: fixture) makes the plugin activate at collection time.
+FIXTURE_NAMES = frozenset({*__all__, "_demo_provider", "_demo_provided"})
+
+
+def _state(config: pytest.Config) -> DemoState:
+    return demo_run(config).activate()
+
 
 @pytest.fixture(scope="session")
 def demo_settings(pytestconfig: pytest.Config) -> DemoSettings:
     """The run's resolved demoseed settings (seed, scenario, database URL, overrides)."""
-    return demo_state(pytestconfig).settings
-
-
-def load_metadata(path: str) -> sa.MetaData:
-    """``package.module:Base.metadata`` -> the MetaData object, or a one-line UsageError."""
-    module_name, _, attribute = path.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split(".") if attribute else []:
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise pytest.UsageError(f"demo_metadata = {path}: cannot load it ({exc})") from None
-    if not isinstance(target, sa.MetaData):
-        raise pytest.UsageError(f"demo_metadata = {path} is a {type(target).__name__}, not a MetaData")
-    return target
+    return _state(pytestconfig).settings
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +63,10 @@ def demo_metadata(demo_settings: DemoSettings) -> sa.MetaData | None:
     Its tables are created alongside the scenario's own, so a scenario over part of an
     application still gets the application's whole schema.
     """
+    from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
+
     if demo_settings.metadata_path:
-        return load_metadata(demo_settings.metadata_path)
+        return runtime.load_metadata(demo_settings.metadata_path)
     return None
 
 
@@ -71,7 +74,7 @@ def demo_metadata(demo_settings: DemoSettings) -> sa.MetaData | None:
 def _demo_provider(
     pytestconfig: pytest.Config, demo_metadata: sa.MetaData | None
 ) -> Iterator[DatabaseProvider]:
-    state = demo_state(pytestconfig)
+    state = _state(pytestconfig)
     provider = state.make_provider(demo_metadata)
     try:
         yield provider
@@ -82,15 +85,14 @@ def _demo_provider(
 
 @pytest.fixture()
 def _demo_provided(request: pytest.FixtureRequest, _demo_provider: DatabaseProvider) -> Provided:
-    spec = spec_for_item(request.node, demo_state(request.config).settings)
-    return demo_state(request.config).provide(_demo_provider, spec)
+    return _state(request.config).provide_for(request.node, _demo_provider)
 
 
 @pytest.fixture(scope="session")
 def demo_engine(pytestconfig: pytest.Config, _demo_provider: DatabaseProvider) -> sa.Engine:
     """The engine of this worker's database holding the run's default scenario."""
-    state = demo_state(pytestconfig)
-    return state.provide(_demo_provider, state.settings.default_spec).engine
+    state = _state(pytestconfig)
+    return state.provide(_demo_provider, state.default_spec).engine
 
 
 @pytest.fixture()
@@ -125,7 +127,9 @@ def demo_session(demo_connection: sa.Connection) -> Iterator[Session]:
     The test may commit, roll back and nest; the outer transaction is rolled back at the end,
     so the next test sees the scenario exactly as built.
     """
-    session = Session(bind=demo_connection, join_transaction_mode="create_savepoint")
+    from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
+
+    session = runtime.joined_session(demo_connection)
     try:
         yield session
     finally:
@@ -135,24 +139,19 @@ def demo_session(demo_connection: sa.Connection) -> Iterator[Session]:
 @pytest.fixture()
 def demo_root(demo_session: Session, _demo_provided: Provided) -> Any:
     """The scenario's main object (its ``root_model`` row), loaded in ``demo_session``."""
-    dataset = _demo_provided.dataset
-    scenario = spec_for_item_scenario(dataset)
+    dataset, scenario = _demo_provided.dataset, _demo_provided.spec.scenario
     if scenario.root_model is None or dataset.root_id is None:
-        pytest.fail(f"scenario {dataset.scenario!r} declares no root model to load", pytrace=False)
+        pytest.fail(f"scenario {scenario.name!r} declares no root model to load", pytrace=False)
     return demo_session.get(scenario.root_model, dataset.root_id)
-
-
-def spec_for_item_scenario(dataset: Dataset) -> Any:
-    from pytest_demoseed.scenario.registry import get_scenario
-
-    return get_scenario(dataset.scenario)
 
 
 @pytest.fixture()
 def demo_faker(request: pytest.FixtureRequest, _demo_provided: Provided) -> Faker:
     """A Faker seeded from the root seed and the test's node id: the same values in any order."""
-    scenario = spec_for_item_scenario(_demo_provided.dataset)
-    return seeded_faker(_demo_provided.dataset.seed, "test", request.node.nodeid, locale=scenario.locale)
+    from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
+
+    locale = _demo_provided.spec.scenario.locale
+    return runtime.seeded_faker(_demo_provided.dataset.seed, "test", request.node.nodeid, locale=locale)
 
 
 BindFactories = Callable[..., None]
@@ -169,13 +168,17 @@ def demo_bind_factories(
     session global. Works with ``sqlalchemy_session_persistence="commit"``: commits only release
     the test's SAVEPOINT. Bindings are undone after the test; factory_boy is reseeded per test.
     """
-    reseed_factory_boy(_demo_provided.dataset.seed, "test", request.node.nodeid)
+    from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
+
+    runtime.reseed_factory_boy(_demo_provided.dataset.seed, "test", request.node.nodeid)
     with ExitStack() as stack:
 
         def bind(
             *factories: type | ModuleType,
             module_globals: Sequence[tuple[ModuleType, str]] = (),
         ) -> None:
-            stack.enter_context(bound_factories(demo_session, *factories, module_globals=module_globals))
+            stack.enter_context(
+                runtime.bound_factories(demo_session, *factories, module_globals=module_globals)
+            )
 
         yield bind

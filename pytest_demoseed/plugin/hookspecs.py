@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 def pytest_demoseed_scenarios(config: pytest.Config) -> Scenario | Iterable[Scenario] | None:
     """Return scenarios (one or several) to register for this run.
 
-    Called once at configure time (and by ``--demo-list-scenarios``); a scenario returned here
+    Called once, when the run starts using demo data (at configure time when a demo option is
+    given, else at collection), and by ``--demo-list-scenarios``; a scenario returned here
     replaces a registered one of the same name.
     """

@@ -1,16 +1,22 @@
-"""The ``demo_scenario`` marker: its arguments, validated the way Python validates a call."""
+"""The ``demo_scenario`` marker: its arguments, validated the way Python validates a call.
+
+Light (the hooks import it when pytest starts): resolving a marker's spec is the run state's job.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_demoseed.plugin.settings import DemoSettings, parse_seed
-from pytest_demoseed.scenario.spec import ScenarioSpec
+from pytest_demoseed.plugin.options import parse_seed
 
-__all__ = ["MARKER", "marker_spec", "spec_for_item"]
+if TYPE_CHECKING:
+    from pytest_demoseed.plugin.state import DemoState
+    from pytest_demoseed.scenario.spec import ScenarioSpec
+
+__all__ = ["MARKER", "MARKER_HELP", "marker_spec", "spec_for_item"]
 
 MARKER = "demo_scenario"
 MARKER_HELP = (
@@ -25,7 +31,7 @@ def _arguments(
     return name, seed, settings
 
 
-def marker_spec(mark: pytest.Mark, settings: DemoSettings, where: str) -> ScenarioSpec:
+def marker_spec(mark: pytest.Mark, state: DemoState, where: str) -> ScenarioSpec:
     """The spec a marker asks for, or a one-line UsageError naming the test."""
     try:
         name, seed, phase_settings = _arguments(*mark.args, **mark.kwargs)
@@ -41,13 +47,14 @@ def marker_spec(mark: pytest.Mark, settings: DemoSettings, where: str) -> Scenar
             )
     checked_seed = None if seed is None else parse_seed(seed, f"{where}: marker seed")
     try:
-        return settings.spec_for(name or settings.scenario, checked_seed, phase_settings)
+        return state.spec_for(name or state.settings.scenario, checked_seed, phase_settings)
     except pytest.UsageError as exc:
         raise pytest.UsageError(f"{where}: {exc}") from None
 
 
-def spec_for_item(item: pytest.Item, settings: DemoSettings) -> ScenarioSpec:
+def spec_for_item(item: pytest.Item, state: DemoState) -> ScenarioSpec:
+    """The closest marker's spec, or the run's."""
     mark = item.get_closest_marker(MARKER)
     if mark is None:
-        return settings.default_spec
-    return marker_spec(mark, settings, item.nodeid)
+        return state.default_spec
+    return marker_spec(mark, state, item.nodeid)

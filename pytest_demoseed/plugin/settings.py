@@ -8,33 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, final
 
 import pytest
 
 from pytest_demoseed.errors import ScenarioError
-from pytest_demoseed.scenario.registry import get_scenario
-from pytest_demoseed.scenario.spec import ScenarioSpec, parse_assignment, resolve_spec
+from pytest_demoseed.plugin.options import DEFAULT_SCENARIO, DEFAULT_SEED, ENV_VARS, parse_seed
+from pytest_demoseed.scenario.spec import parse_assignment
 
-__all__ = ["DEFAULT_SCENARIO", "DEFAULT_SEED", "DemoSettings", "parse_seed"]
-
-DEFAULT_SEED = 42
-DEFAULT_SCENARIO = "baseline"
-
-
-def parse_seed(value: Any, source: str) -> int:
-    """A non-negative integer seed, or a UsageError naming where the bad value came from."""
-    if isinstance(value, bool):
-        raise pytest.UsageError(f"{source} must be a non-negative integer, got {value!r}")
-    try:
-        seed = int(str(value).strip())
-    except ValueError:
-        raise pytest.UsageError(f"{source} must be a non-negative integer, got {value!r}") from None
-    if seed < 0:
-        raise pytest.UsageError(f"{source} must be a non-negative integer, got {seed}")
-    return seed
+__all__ = ["DEFAULT_SCENARIO", "DEFAULT_SEED", "DemoSettings", "merge_assignments", "parse_seed"]
 
 
 def _first(config: pytest.Config, option: str, env: str, ini: str) -> tuple[Any, str] | None:
@@ -79,34 +63,17 @@ class DemoSettings:
     cache_dir: Path | None = None
     progress: str = "auto"
     metadata_path: str | None = None
-    default_spec: ScenarioSpec = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "default_spec", self.spec_for(self.scenario, self.seed, {}))
-
-    def spec_for(
-        self, scenario: str, seed: int | None, settings: Mapping[str, Mapping[str, Any]]
-    ) -> ScenarioSpec:
-        """The spec for a test: the run's overrides, then the marker's settings on top."""
-        merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in self.overrides.items()}
-        for phase_name, values in settings.items():
-            merged.setdefault(phase_name, {}).update(values)
-        try:
-            get_scenario(scenario)
-            return resolve_spec(scenario, self.seed if seed is None else seed, merged)
-        except ScenarioError as exc:
-            raise pytest.UsageError(str(exc)) from None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> DemoSettings:
         workerinput = getattr(config, "workerinput", None)
         if workerinput is not None and "demoseed" in workerinput:
             return cls.from_dict(workerinput["demoseed"])
-        seed_source = _first(config, "demo_seed", "DEMOSEED_SEED", "demo_seed")
+        seed_source = _first(config, "demo_seed", ENV_VARS["demo_seed"], "demo_seed")
         seed = DEFAULT_SEED if seed_source is None else parse_seed(*seed_source)
-        scenario_source = _first(config, "demo_scenario", "DEMOSEED_SCENARIO", "demo_scenario")
+        scenario_source = _first(config, "demo_scenario", ENV_VARS["demo_scenario"], "demo_scenario")
         scenario = DEFAULT_SCENARIO if scenario_source is None else str(scenario_source[0]).strip()
-        url_source = _first(config, "demo_db_url", "DEMOSEED_DATABASE_URL", "demo_db_url")
+        url_source = _first(config, "demo_db_url", ENV_VARS["demo_db_url"], "demo_db_url")
         db_url = None if url_source is None else str(url_source[0]).strip()
         overrides = merge_assignments(config.getini("demo_set"), config.getoption("demo_set") or [])
         cache_dir = config.getoption("demo_cache_dir", None)
@@ -127,18 +94,8 @@ class DemoSettings:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "scenario": self.scenario,
-            "db_url": self.db_url,
-            "overrides": {k: dict(v) for k, v in self.overrides.items()},
-            "reuse": self.reuse,
-            "rebuild": self.rebuild,
-            "keep": self.keep,
-            "cache_dir": str(self.cache_dir) if self.cache_dir else None,
-            "progress": self.progress,
-            "metadata_path": self.metadata_path,
-        }
+        """Plain values, for an xdist worker's ``workerinput`` (execnet sends no Path)."""
+        return {**asdict(self), "cache_dir": str(self.cache_dir) if self.cache_dir else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DemoSettings:

@@ -1,10 +1,15 @@
-"""Per-run state, kept in ``config.stash``: settings, the run id, where snapshots go, results."""
+"""An activated run's state: settings, specs, the one backend, where snapshots go, results.
+
+Made by :func:`pytest_demoseed.plugin.runtime.activate` and kept on the run
+(:class:`~pytest_demoseed.plugin.run.DemoRun`); part of the heavy half of the plugin.
+"""
 
 from __future__ import annotations
 
 import os
-import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -13,30 +18,70 @@ import sqlalchemy as sa
 
 from pytest_demoseed.build.dataset import Dataset
 from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.generate.determinism import reseed_factory_boy
+from pytest_demoseed.plugin.marker import MARKER, marker_spec, spec_for_item
+from pytest_demoseed.plugin.options import DEFAULT_DATABASE
 from pytest_demoseed.plugin.settings import DemoSettings
 from pytest_demoseed.report.live import PytestLiveProgress, live_progress_for
-from pytest_demoseed.scenario.spec import ScenarioSpec
+from pytest_demoseed.report.summary import describe_phases
+from pytest_demoseed.scenario.registry import Registry
+from pytest_demoseed.scenario.spec import ScenarioSpec, resolve_spec
 from pytest_demoseed.storage.backends import Backend, backend_for
+from pytest_demoseed.storage.engines import safe_url
 from pytest_demoseed.storage.provider import DatabaseProvider, Provided
 
-__all__ = ["DemoState", "demo_state", "install_state"]
+__all__ = ["DemoState"]
+
+#: Per-worker values kept beside the Dataset in the summary (they are not part of it).
+_TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
+_LOCAL = frozenset({"worker", "phases", *_TIMINGS})
 
 
 @dataclass
 class DemoState:
-    """What one pytest process knows about demoseed for this run."""
+    """What one pytest process knows about demoseed once the run uses it."""
 
     config: pytest.Config
     settings: DemoSettings
     run_id: str
+    registry: Registry
+    worker: str | None
     datasets: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
-    _backend: Backend | None = field(default=None, repr=False)
+    _started: bool = field(default=False, repr=False)
 
-    @property
-    def worker(self) -> str | None:
-        workerinput = getattr(self.config, "workerinput", None)
-        return None if workerinput is None else str(workerinput.get("workerid"))
+    def __post_init__(self) -> None:
+        self.default_spec = self.spec_for(self.settings.scenario, None, {})
+
+    def spec_for(
+        self, scenario: str, seed: int | None, settings: Mapping[str, Mapping[str, Any]]
+    ) -> ScenarioSpec:
+        """The spec for a test: the run's overrides, then the marker's settings on top; the
+        scenario is looked up in this run's registry."""
+        merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in self.settings.overrides.items()}
+        for phase_name, values in settings.items():
+            merged.setdefault(phase_name, {}).update(values)
+        try:
+            found = self.registry.get(scenario)
+            return resolve_spec(found, self.settings.seed if seed is None else seed, merged)
+        except ScenarioError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def check_markers(self, items: list[pytest.Item]) -> None:
+        """Every marker's spec resolves, or a one-line UsageError naming the test."""
+        for item in items:
+            mark = item.get_closest_marker(MARKER)
+            if mark is not None:
+                marker_spec(mark, self, item.nodeid)
+
+    def header(self) -> str:
+        url = self.settings.db_url
+        return (
+            f"demoseed: scenario={self.settings.scenario} seed={self.settings.seed} "
+            f"database={safe_url(url) if url else DEFAULT_DATABASE}"
+        )
+
+    # --- where the data lives ---------------------------------------------------------------
 
     def run_dir(self) -> Path:
         """A directory shared by every xdist worker of this run (pytest's base temp)."""
@@ -61,24 +106,45 @@ class DemoState:
             found = found / self.worker
         return found
 
-    def backend(self) -> Backend:
-        return backend_for(self.base_url(), run_id=self.run_id, reuse=self.reuse)
-
-    def start_run(self) -> None:
-        """On the process that owns the run: hold its lease, clean what crashed runs left."""
-        self._backend = self.backend()
-        self._backend.start_run(self.snapshot_dir())
-
-    def end_run(self) -> None:
-        if self._backend is not None:
-            self._backend.end_run()
-            self._backend = None
-
     def base_url(self) -> str:
         if self.settings.db_url:
             return self.settings.db_url
         factory = self.config._tmp_path_factory  # type: ignore[attr-defined]
         return f"sqlite:///{Path(factory.getbasetemp()) / 'demoseed.sqlite'}"
+
+    @cached_property
+    def backend(self) -> Backend:
+        """The one Backend of this process's run: validation, the lease, every database."""
+        return backend_for(self.base_url(), run_id=self.run_id, reuse=self.reuse)
+
+    def check_database(self) -> None:
+        """A ``--demo-db-url`` that cannot be used is a UsageError now, before any test runs."""
+        url = self.settings.db_url
+        if not url:
+            return
+        try:
+            self.backend.sibling_url(url, [])
+            if self.worker is None:  # workers: the controller checked
+                self.backend.check_reachable(url)
+        except ScenarioError as exc:
+            raise pytest.UsageError(f"--demo-db-url: {exc}") from None
+
+    def start_run(self) -> None:
+        """On the process that owns the run: hold its lease, clean what crashed runs left; once."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            self.backend.start_run(self.snapshot_dir())
+        except ScenarioError as exc:
+            raise pytest.UsageError(f"--demo-db-url: {exc}") from None
+
+    def end_run(self) -> None:
+        if self._started:
+            self._started = False
+            self.backend.end_run()
+
+    # --- providing data to tests ------------------------------------------------------------
 
     def make_provider(self, extra_metadata: sa.MetaData | None) -> DatabaseProvider:
         def metadata_for(spec: ScenarioSpec) -> sa.MetaData:
@@ -86,7 +152,7 @@ class DemoState:
 
         return DatabaseProvider(
             self.base_url(),
-            self.settings.default_spec,
+            self.default_spec,
             worker=self.worker,
             snapshot_dir=self.snapshot_dir(),
             run_id=self.run_id,
@@ -95,6 +161,7 @@ class DemoState:
             keep=self.settings.keep,
             metadata_for=metadata_for,
             on_progress=self.progress_reporter(),
+            backend=self.backend,
         )
 
     def progress_reporter(self) -> PytestLiveProgress | None:
@@ -103,6 +170,10 @@ class DemoState:
         if self.worker:
             return None
         return live_progress_for(self.config, self.settings.progress)
+
+    def provide_for(self, item: pytest.Item, provider: DatabaseProvider) -> Provided:
+        """The data of the test's spec (its marker's, or the run's)."""
+        return self.provide(provider, spec_for_item(item, self))
 
     def provide(self, provider: DatabaseProvider, spec: ScenarioSpec) -> Provided:
         """The spec's data in this worker; a spec that failed once fails fast after."""
@@ -118,45 +189,64 @@ class DemoState:
         self.failures[spec.key] = message
         pytest.fail(message, pytrace=False)
 
+    @staticmethod
+    def reseed_before_call(item: pytest.Function, provided: Provided) -> None:
+        """factory_boy's shared random, reseeded for the test body (see the hook that calls it)."""
+        reseed_factory_boy(provided.dataset.seed, "test", item.nodeid, "call")
+
+    # --- reporting ------------------------------------------------------------------------------
+
     def record(self, provider: DatabaseProvider) -> None:
+        """What this worker provided, as plain values an xdist worker can send to the controller;
+        the phases line is written here, where the spec's scenario object is at hand."""
         for provided in provider.provided():
             extra = provided.dataset.extra
-            timings = {k: extra.get(k, 0.0) for k in _TIMINGS}
-            self.datasets.append({**provided.dataset.as_dict(), **timings, "worker": self.worker or "main"})
+            self.datasets.append(
+                {
+                    **provided.dataset.as_dict(),
+                    **{k: extra.get(k, 0.0) for k in _TIMINGS},
+                    "phases": describe_phases(provided.dataset, provided.spec.scenario),
+                    "worker": self.worker or "main",
+                }
+            )
+
+    def summary_lines(self) -> list[str]:
+        """The terminal summary's lines: each spec once, then the worker that built or cloned it."""
+        seen: dict[str, list[dict[str, Any]]] = {}
+        for item in self.datasets:
+            seen.setdefault(item["spec_key"], []).append(item)
+        lines = []
+        for items in seen.values():
+            first = items[0]
+            dataset = Dataset.from_dict({k: v for k, v in first.items() if k not in _LOCAL})
+            lines.append(
+                f"{dataset.scenario} seed={dataset.seed} fingerprint={dataset.fingerprint} "
+                f"({dataset.total_rows:,} rows)"
+            )
+            lines.append("  rows: " + ", ".join(f"{t} {n:,}" for t, n in dataset.counts.items()))
+            lines.append("  phases: " + first["phases"])
+            if dataset.fallbacks:
+                lines.append("  per-row fallbacks: " + "; ".join(dataset.fallbacks))
+            for item in sorted(items, key=lambda d: d["worker"]):
+                lines.append(f"  {item['worker']}: {_timing(item)} -> {item['database']}")
+        return lines
 
     def drop_snapshots(self) -> None:
         """This run's snapshots (not kept ones) and scratch databases, at the very end."""
         if self.reuse:
             return
         try:
-            self.backend().drop_snapshots(self.snapshot_dir())
+            self.backend.drop_snapshots(self.snapshot_dir())
         except ScenarioError as exc:
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.write_line(f"demoseed: could not drop this run's snapshots: {exc}", yellow=True)
 
 
-#: Per-worker timings kept beside the Dataset in the summary (they are not part of it).
-_TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
-
-_STATE = pytest.StashKey[DemoState]()
-
-
-def install_state(config: pytest.Config, settings: DemoSettings) -> DemoState:
-    workerinput = getattr(config, "workerinput", None)
-    run_id = (workerinput or {}).get("demoseed_run_id") or uuid.uuid4().hex[:8]
-    state = DemoState(config, settings, run_id)
-    config.stash[_STATE] = state
-    return state
-
-
-def demo_state(config: pytest.Config) -> DemoState:
-    try:
-        return config.stash[_STATE]
-    except KeyError:
-        raise pytest.UsageError("pytest-demoseed is not configured (was the plugin disabled?)") from None
-
-
-def summarize(datasets: list[dict[str, Any]]) -> list[Dataset]:
-    local = {"worker", *_TIMINGS}
-    return [Dataset.from_dict({k: v for k, v in d.items() if k not in local}) for d in datasets]
+def _timing(item: dict[str, Any]) -> str:
+    """``built in 1.2s, cloned in 0.05s`` or ``cloned in 0.05s (waited 1.2s for the build)``."""
+    clone, wait = item.get("clone_seconds", 0.0), item.get("wait_seconds", 0.0)
+    text = f"cloned in {clone:.3f}s"
+    if item["source"] == "built":
+        text = f"built in {item.get('snapshot_build_seconds') or item['source_seconds']:.3f}s, " + text
+    return text + (f" (waited {wait:.3f}s for the snapshot lock)" if wait >= 0.01 else "")

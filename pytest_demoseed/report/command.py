@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
@@ -26,12 +26,10 @@ __all__ = [
     "BarReporter",
     "JsonLinesReporter",
     "NullReporter",
-    "ProgressMode",
     "Reporter",
     "choose",
 ]
 
-ProgressMode = Literal["auto", "bar", "json", "none"]
 MODES: tuple[str, ...] = ("auto", "bar", "json", "none")
 #: Seconds between redraws: about ten a second.
 INTERVAL = 0.1

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pytest_demoseed.build.dataset import Dataset
-from pytest_demoseed.errors import ScenarioError
-from pytest_demoseed.scenario.registry import get_scenario
+from pytest_demoseed.scenario.declare import Scenario
 
 __all__ = ["describe_counts", "describe_phases"]
 
@@ -19,21 +18,17 @@ def describe_counts(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{name} {count:,}" for name, count in counts.items() if count)
 
 
-def describe_phases(dataset: Dataset) -> str:
+def describe_phases(dataset: Dataset, scenario: Scenario) -> str:
     """``election 1 row 0.001s, parties 6 rows 0.002s, ..., attendance off`` for the summary.
 
-    A phase's rows are those of the tables it declares (``@phase(tables=...)``), from the
-    dataset's counts, so a cloned or reused dataset reports them too; a phase that declares
-    none shows its seconds only.
+    A phase's rows are those of the tables it declares (``@phase(tables=...)``) in ``scenario``
+    (the one the dataset was built from), from the dataset's counts, so a cloned or reused
+    dataset reports them too; a phase that declares none shows its seconds only.
     """
-    try:
-        phases = {p.name: p for p in get_scenario(dataset.scenario).phases}
-    except ScenarioError:  # a scenario this process does not know: seconds only
-        phases = {}
     owner: dict[str, str] = {}
-    for name, found in phases.items():
+    for found in scenario.phases:
         for table in found.tables:
-            owner.setdefault(table, name)
+            owner.setdefault(table, found.name)
     parts = []
     for name, seconds in dataset.phase_seconds.items():
         if not dataset.settings.get(name, {}).get("enabled", True):

@@ -13,7 +13,19 @@ from faker import Faker
 
 from pytest_demoseed.errors import ScenarioError
 
-__all__ = ["IdAllocator", "PhaseContext"]
+__all__ = ["IdAllocator", "PhaseContext", "integer_primary_key"]
+
+
+def integer_primary_key(table: sa.Table) -> sa.Column[Any] | None:
+    """The table's primary key column if it is one integer column, else None.
+
+    The one shape of key the builder assigns itself (and so the one whose sequences, factory
+    sequences and allocations follow the rows already there).
+    """
+    keys = list(table.primary_key.columns)
+    if len(keys) == 1 and isinstance(keys[0].type, sa.Integer):
+        return keys[0]
+    return None
 
 
 class IdAllocator:
@@ -29,11 +41,10 @@ class IdAllocator:
         self._next: dict[str, int] = {}
 
     def _pk(self, table_name: str) -> sa.Column[Any]:
-        table = self._metadata.tables[table_name]
-        keys = list(table.primary_key.columns)
-        if len(keys) != 1 or not isinstance(keys[0].type, sa.Integer):
+        key = integer_primary_key(self._metadata.tables[table_name])
+        if key is None:
             raise ScenarioError(f"table {table_name!r} has no single integer primary key to allocate")
-        return keys[0]
+        return key
 
     def allocate(self, table_name: str, count: int) -> range:
         if table_name not in self._next:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
 
 from pytest_demoseed.errors import ScenarioError, SettingError
 from pytest_demoseed.scenario.settings_kinds import Setting, boolean
 
 if TYPE_CHECKING:
+    # Annotations only: declaring a scenario needs no SQLAlchemy at run time, so the registry
+    # (imported when pytest loads the plugin) stays light.
+    import sqlalchemy as sa
+
     from pytest_demoseed.scenario.context import PhaseContext
 
 __all__ = ["Batch", "Phase", "Scenario", "ScenarioError", "phase"]
@@ -166,6 +168,3 @@ class Scenario:
             root_model=self.root_model,
             root_key=self.root_key,
         )
-
-    def iter_phases(self) -> Iterator[Phase]:
-        return iter(self.phases)

@@ -103,7 +103,8 @@ def resolve_spec(
 ) -> ScenarioSpec:
     """Validate the scenario, every override and the phase dependencies, and freeze them.
 
-    ``scenario`` is used as given; a name is looked up in the registry.
+    ``scenario`` is used as given; a name is looked up in the current registry (the run's,
+    inside pytest).
 
     With ``fresh_database`` a phase that needs the rows of a phase that is off is an error
     (there can be none); seeding an existing database allows it.

@@ -8,6 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
+from pytest_demoseed.storage.urls import safe_url
+
+#: ``safe_url`` lives with the URL checks; it is importable from here, where callers found it.
 __all__ = ["make_engine", "safe_url"]
 
 
@@ -39,11 +42,3 @@ def make_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         _fix_pysqlite(engine)
     return engine
-
-
-def safe_url(url: str | URL) -> str:
-    """The URL as text with any password hidden, for headers, summaries and errors."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given, minus nothing secret
-        return "<unparsable URL>"

@@ -4,7 +4,7 @@ A run builds each spec once, into a snapshot, under a file lock in a directory t
 share; every worker then clones the snapshot into its own database. With ``--demo-reuse`` the
 snapshots live in a cache directory and are reused by later runs while their key matches.
 
-Backends (``backends.py``) know how to name, create, drop, snapshot and clone databases; this
+Backends (``backends/``) know how to name, create, drop, snapshot and clone databases; this
 module holds the flow that is the same for all of them. The sidecar ``<key>.json`` (the Dataset
 and the run that built it) is written last: a snapshot without one is never trusted, and with
 ``--demo-rebuild`` only a snapshot this very run built counts, so each spec is rebuilt once per
@@ -23,7 +23,7 @@ Names on a server (``--demo-db-url .../app``):
 - ``demoseed_b_<run id>_<hash>`` (PostgreSQL scratch build), ``demoseed_w_<run id>_<hash>``
   (a clone before its rename), ``demoseed_p_...`` (MariaDB privilege probe).
 
-Each carries a marker comment with its role, run id, host, pid and time (``backend_server.py``);
+Each carries a marker comment with its role, run id, host, pid and time (``backends/server.py``);
 the run holds a lease lock on the server while it lives. At session start the controller drops
 every marked database of a run whose lease is gone: nothing of a live run, nothing unmarked.
 """
@@ -55,11 +55,13 @@ __all__ = ["DatabaseProvider", "Provided"]
 
 @dataclass(frozen=True)
 class Provided:
-    """A spec's data in this worker's database: its engine and the dataset description."""
+    """A spec's data in this worker's database: its engine, the dataset description, and the
+    spec it was made from (so fixtures reach the scenario object, not a name to look up)."""
 
     engine: sa.Engine
     dataset: Dataset
     url: str
+    spec: ScenarioSpec
 
 
 class DatabaseProvider:
@@ -82,8 +84,10 @@ class DatabaseProvider:
         keep: bool = False,
         metadata_for: Callable[[ScenarioSpec], sa.MetaData] | None = None,
         on_progress: Callable[[dict[str, Any]], Any] | None = None,
+        backend: Backend | None = None,
     ) -> None:
-        self.backend: Backend = backend_for(base_url, run_id=run_id, reuse=reuse)
+        # The plugin passes the run's one Backend; a provider made on its own makes its own.
+        self.backend: Backend = backend or backend_for(base_url, run_id=run_id, reuse=reuse)
         self.run_id = run_id
         self.rebuild = rebuild
         self.base_url = base_url
@@ -154,7 +158,7 @@ class DatabaseProvider:
         )
         # Pooled, also on SQLite: each test's connect + PRAGMA would otherwise cost ~0.25 ms.
         # The file is this worker's alone, and close() disposes the pool before it is dropped.
-        return Provided(make_engine(target, poolclass=sa.pool.QueuePool), dataset, target)
+        return Provided(make_engine(target, poolclass=sa.pool.QueuePool), dataset, target, spec)
 
     def _sidecar(self, key: str) -> Path:
         return self.snapshot_dir / f"{key}.json"

@@ -46,6 +46,7 @@ class MySQLBackend(ServerBackend):
 
     def __init__(self, run_id: str = "", *, reuse: bool = False, url: str = "") -> None:
         super().__init__(run_id, reuse=reuse, url=url)
+        # An optional driver (pip extra): imported when a backend for it is made, not with the package.
         import pymysql  # type: ignore[import-untyped]
 
         self.driver_errors = (pymysql.Error,)

@@ -49,6 +49,7 @@ class PostgresBackend(ServerBackend):
 
     def __init__(self, run_id: str = "", *, reuse: bool = False, url: str = "") -> None:
         super().__init__(run_id, reuse=reuse, url=url)
+        # An optional driver (pip extra): imported when a backend for it is made, not with the package.
         import psycopg
 
         self.driver_errors = (psycopg.Error,)
