@@ -32,7 +32,7 @@ from pytest_demoseed.errors import (
     first_line,
 )
 from pytest_demoseed.scenario.declare import Scenario
-from pytest_demoseed.scenario.registry import get_scenario, register, scenario_names
+from pytest_demoseed.scenario.registry import get_scenario
 from pytest_demoseed.scenario.spec import ScenarioSpec, parse_assignment, resolve_spec
 from pytest_demoseed.storage.engines import make_engine
 from pytest_demoseed.storage.urls import parse_url, safe_url
@@ -130,19 +130,13 @@ class Report:
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-def _scenario_name(scenario: str | Scenario) -> str:
+def _scenario(scenario: str | Scenario) -> Scenario:
+    """A Scenario object as given (nothing is registered), or the registered one of that name."""
     if isinstance(scenario, Scenario):
-        if scenario.name not in scenario_names():
-            register(scenario)  # a Scenario object is usable as is; the registry is how specs find it
-        elif get_scenario(scenario.name) is not scenario:
-            raise ScenarioError(
-                f"another scenario named {scenario.name!r} is registered; "
-                "pass its name or register(..., replace=True)"
-            )
-        return scenario.name
+        return scenario
     if not isinstance(scenario, str):
         raise TypeError(f"scenario must be a name or a Scenario, not {type(scenario).__name__}")
-    return scenario
+    return get_scenario(scenario)
 
 
 def _overrides(settings: SettingsInput) -> dict[str, dict[str, Any]]:
@@ -179,7 +173,7 @@ def resolve(
 
     The command line calls this first, so bad input is reported before a connection is opened.
     """
-    return resolve_spec(_scenario_name(scenario), seed, _overrides(settings), fresh_database=fresh_database)
+    return resolve_spec(_scenario(scenario), seed, _overrides(settings), fresh_database=fresh_database)
 
 
 # --- engines --------------------------------------------------------------------------------------
@@ -380,7 +374,7 @@ def clear(engine_or_url: EngineOrUrl, scenario: str | Scenario) -> dict[str, int
 
     Returns the rows deleted per table. Missing tables are a SchemaMismatch and nothing is deleted.
     """
-    target = get_scenario(_scenario_name(scenario))
+    target = _scenario(scenario)
     with _engine(engine_or_url) as engine:
         _check_reachable(engine)
         with engine.begin() as conn:
@@ -393,7 +387,7 @@ def database_fingerprint(engine_or_url: EngineOrUrl, scenario: str | Scenario) -
     Two databases seeded with the same scenario, seed and settings give the same value on any
     backend, so a team can check that staging holds the demo data it should.
     """
-    target = get_scenario(_scenario_name(scenario))
+    target = _scenario(scenario)
     with _engine(engine_or_url) as engine:
         _check_reachable(engine)
         with engine.connect() as conn, conn.begin():

@@ -327,6 +327,15 @@ def test_a_failure_inside_a_phase_ends_the_job_status_and_writes_nothing(
     assert path.read_bytes() == before  # the 10 rows written before the failure were rolled back
 
 
+def test_seed_uses_a_scenario_object_as_given_and_registers_nothing(things_db: tuple[str, Path]) -> None:
+    url, _ = things_db
+    first, second = things_scenario("things-twice", "none"), things_scenario("things-twice", "none")
+    assert first is not second  # two objects with one name: each is used as it is
+    assert seed(url, first).counts["things"] == 10
+    assert seed(url, second).counts["things"] == 10  # once: "another scenario named ... is registered"
+    assert "things-twice" not in registry.scenario_names()
+
+
 def test_keyboard_interrupt_in_the_callback_is_a_cancelled_job(url: str, seeded: Report) -> None:
     events: list[dict[str, Any]] = []
 
