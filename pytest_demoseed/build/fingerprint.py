@@ -81,10 +81,15 @@ class Fingerprint:
 
 
 def fingerprint_database(conn: sa.Connection, metadata: sa.MetaData) -> Fingerprint:
-    """Read every row of ``metadata``'s tables back and fingerprint them."""
+    """Read every row of ``metadata``'s tables back and fingerprint them.
+
+    Rows are streamed per statement (``yield_per`` on the select): setting it on ``conn`` would
+    change the caller's connection in place, and on a test's connection the next SAVEPOINT or
+    ROLLBACK would then fail on PostgreSQL.
+    """
     result = Fingerprint(metadata)
     for table in metadata.sorted_tables:
         columns = tuple(col.name for col in table.columns)
-        rows = conn.execution_options(yield_per=5000).execute(sa.select(*table.columns))
+        rows = conn.execute(sa.select(*table.columns).execution_options(yield_per=5000))
         result.add_rows(table.name, columns, (tuple(r) for r in rows))
     return result
