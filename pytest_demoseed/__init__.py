@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pytest_demoseed.api import Report, clear, database_fingerprint, seed
     from pytest_demoseed.build.dataset import Dataset
     from pytest_demoseed.build.progress import STOP, JobStatus, LatestStatus
-    from pytest_demoseed.errors import BuildCancelled, ScenarioError
+    from pytest_demoseed.errors import BuildCancelled, ScenarioError, SeedRefused
     from pytest_demoseed.factories.binding import bound_factories, factories_in
     from pytest_demoseed.factories.columns import BatchColumn, FactoryPlan, compile_factory, factory_batches
     from pytest_demoseed.generate.determinism import (
@@ -54,6 +54,7 @@ _PUBLIC = {
     "SamplePool": "pytest_demoseed.generate.samples",
     "Scenario": "pytest_demoseed.scenario.declare",
     "ScenarioError": "pytest_demoseed.errors",
+    "SeedRefused": "pytest_demoseed.errors",
     "ScenarioSpec": "pytest_demoseed.scenario.spec",
     "apportion": "pytest_demoseed.generate.distributions",
     "bound_factories": "pytest_demoseed.factories.binding",
@@ -93,6 +94,7 @@ __all__ = [
     "SamplePool",
     "Scenario",
     "ScenarioError",
+    "SeedRefused",
     "ScenarioSpec",
     "__version__",
     "apportion",

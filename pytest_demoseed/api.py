@@ -29,12 +29,21 @@ from pytest_demoseed.errors import (
     DatabaseUnreachable,
     DatabaseUrlError,
     ScenarioError,
+    SeedRefused,
     first_line,
 )
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import get_scenario
-from pytest_demoseed.scenario.spec import ScenarioSpec, parse_assignment, resolve_spec
+from pytest_demoseed.scenario.spec import ScenarioSpec, check_reused_phases, parse_assignment, resolve_spec
+from pytest_demoseed.storage.create import CreatedDatabase, create_database_if_missing
 from pytest_demoseed.storage.engines import make_engine
+from pytest_demoseed.storage.seeded import (
+    SeedRecorder,
+    clear_seeded,
+    ensure_table,
+    phase_has_rows,
+    refuse_if_seeded,
+)
 from pytest_demoseed.storage.urls import parse_url, safe_url
 
 __all__ = [
@@ -42,6 +51,7 @@ __all__ = [
     "DatabaseUrlError",
     "EngineOrUrl",
     "Report",
+    "SeedRefused",
     "SettingsInput",
     "clear",
     "database_fingerprint",
@@ -172,6 +182,9 @@ def resolve(
     """Validate a scenario, seed and settings without touching any database (ScenarioError if bad).
 
     The command line calls this first, so bad input is reported before a connection is opened.
+    Leave ``fresh_database`` off when the database is not known yet: ``seed()`` applies the
+    disabled-phase rule (:func:`~pytest_demoseed.scenario.spec.check_reused_phases`) once it
+    has connected.
     """
     return resolve_spec(_scenario(scenario), seed, _overrides(settings), fresh_database=fresh_database)
 
@@ -222,20 +235,10 @@ def _check_reachable(engine: sa.Engine) -> None:
 # --- clearing -------------------------------------------------------------------------------------
 
 
-def _scenario_tables(scenario: Scenario) -> list[sa.Table]:
-    """The tables the scenario's phases write, children first (the order rows can be deleted in).
-
-    Only the tables the phases declare: an application's other tables in the same metadata are
-    never touched. A scenario whose phases declare none owns every table of its metadata.
-    """
-    declared = {name for item in scenario.phases for name in item.tables}
-    tables = [t for t in scenario.metadata.sorted_tables if not declared or t.name in declared]
-    return list(reversed(tables))
-
-
 def _delete_rows(conn: sa.Connection, scenario: Scenario) -> dict[str, int]:
+    """Delete what ``seed()`` recorded for the scenario (see :mod:`pytest_demoseed.storage.seeded`)."""
     check_schema(conn, scenario.metadata)
-    return {table.name: conn.execute(table.delete()).rowcount for table in _scenario_tables(scenario)}
+    return clear_seeded(conn, scenario)
 
 
 # --- the API --------------------------------------------------------------------------------------
@@ -250,24 +253,47 @@ def seed(
     on_progress: ProgressCallback | None = None,
     create_schema: bool = False,
     clear: bool = False,
+    create_database: bool = False,
+    append: bool = False,
 ) -> Report:
     """Build ``scenario`` into an existing database in one transaction and report what was made.
 
     ``settings`` overrides phase settings (``{"attendance": {"rate": 0.5}}`` or
     ``["attendance.rate=0.5"]``). A disabled phase reuses rows already in the database.
-    ``create_schema`` creates missing tables; ``clear`` first deletes the rows of the scenario's
-    tables; both happen inside the build's transaction. ``on_progress`` receives job-status
-    snapshots; returning ``pytest_demoseed.STOP`` cancels.
+    ``create_schema`` creates missing tables; ``clear`` first deletes the rows earlier seeds of
+    the scenario wrote; both happen inside the build's transaction. ``on_progress`` receives job-status
+    snapshots; returning ``pytest_demoseed.STOP`` cancels. ``create_database`` first creates the
+    database the URL names if it does not exist (dropped again if the seed then fails).
+
+    The keys written are recorded in the database (``demoseed_seeded``, in the same
+    transaction), so ``clear`` deletes only them. A database that already holds rows seeded for
+    this scenario is refused (SeedRefused) unless ``clear`` replaces them or ``append`` adds
+    another copy.
 
     Raises ScenarioError (one-line messages: bad input, missing tables, unreachable database),
-    BuildCancelled, KeyboardInterrupt; in every failure nothing is written.
+    BuildCancelled, KeyboardInterrupt; in every failure nothing is written. Whatever ends the
+    call, bad input included, ``on_progress`` gets a last event: done, failed or cancelled.
     """
-    spec = resolve(scenario, seed=seed, settings=settings, fresh_database=clear)
-    new_file = _new_sqlite_file(engine_or_url)
     progress = _FinalStatus(on_progress) if on_progress is not None else None
+    new_file: Path | None = None
+    created: CreatedDatabase | None = None
     try:
-        return _seed(engine_or_url, spec, on_progress=progress, create_schema=create_schema, clear=clear)
+        target_scenario = _scenario(scenario)
+        if progress is not None:
+            progress.phases = [item.name for item in target_scenario.phases]
+        if clear and append:
+            raise ScenarioError("clear and append exclude each other: clear replaces the rows, append adds")
+        spec = resolve(target_scenario, seed=seed, settings=settings)
+        new_file = _new_sqlite_file(engine_or_url)
+        if create_database:
+            target = engine_or_url.url if isinstance(engine_or_url, sa.Engine) else engine_or_url
+            created = create_database_if_missing(target)
+        return _seed(
+            engine_or_url, spec, on_progress=progress, create_schema=create_schema, clear=clear, append=append
+        )
     except BaseException as exc:
+        if created is not None:  # this call made the database: the failed seed leaves no trace
+            created.drop()
         if new_file is not None:  # SQLite made the file on connect: remove it, as it was not there
             new_file.unlink(missing_ok=True)
         if progress is not None:
@@ -287,6 +313,8 @@ class _FinalStatus:
         self.callback = callback
         self.last: dict[str, Any] | None = None
         self.callback_raised = False
+        #: The scenario's phases once known, so a failure before the build lists them as usual.
+        self.phases: list[str] = []
 
     def __call__(self, snapshot: dict[str, Any]) -> Any:
         self.last = snapshot
@@ -299,7 +327,12 @@ class _FinalStatus:
     def ended_by(self, exc: BaseException) -> None:
         if self.callback_raised or (self.last is not None and self.last["status"] in FINAL_STATUSES):
             return
-        last = self.last or {"current_phase": None, "progress": {}, "errors": [], "elapsed": 0.0}
+        last = self.last or {
+            "current_phase": None,
+            "progress": {name: {} for name in self.phases},
+            "errors": [],
+            "elapsed": 0.0,
+        }
         cancelled = isinstance(exc, (KeyboardInterrupt, BuildCancelled))
         error = {
             "phase": last["current_phase"],
@@ -333,19 +366,33 @@ def _seed(
     on_progress: ProgressCallback | None,
     create_schema: bool,
     clear: bool,
+    append: bool,
 ) -> Report:
     metadata = spec.scenario.metadata
+    recorder = SeedRecorder(spec)
     with _engine(engine_or_url, may_create=create_schema) as engine:
         _check_reachable(engine)
-        ddl_apart = create_schema and engine.dialect.name in _NON_TRANSACTIONAL_DDL
-        if ddl_apart:
-            metadata.create_all(engine)
+        ddl_apart = engine.dialect.name in _NON_TRANSACTIONAL_DDL
+        if ddl_apart:  # DDL would commit the build's transaction half-way: tables first, apart
+            with engine.connect() as conn:
+                if create_schema:
+                    metadata.create_all(conn)
+                check_schema(conn, metadata)  # a wrong database gets no bookkeeping table either
+                ensure_table(conn)
+                conn.commit()
 
         def prepare(conn: sa.Connection) -> None:
-            if create_schema and not ddl_apart:
-                metadata.create_all(conn)
+            if not ddl_apart:
+                if create_schema:
+                    metadata.create_all(conn)
+                check_schema(conn, metadata)
+                ensure_table(conn)
             if clear:
                 _delete_rows(conn, spec.scenario)
+            elif not append:
+                refuse_if_seeded(conn, spec.scenario)
+            # the one rule for a disabled phase, now that the database's rows are known
+            check_reused_phases(spec, phase_has_rows(conn, spec.scenario))
 
         try:
             dataset = build(
@@ -354,6 +401,8 @@ def _seed(
                 on_progress=on_progress,
                 database_label=safe_url(engine.url),
                 prepare=prepare,
+                on_batch=recorder.add,
+                before_commit=recorder.write,
             )
         except Exception as exc:
             raise _as_sqlalchemy_error(engine, exc) from exc
@@ -370,9 +419,11 @@ def _as_sqlalchemy_error(engine: sa.Engine, exc: Exception) -> Exception:
 
 
 def clear(engine_or_url: EngineOrUrl, scenario: str | Scenario) -> dict[str, int]:
-    """Delete every row of the scenario's tables, children first, in one transaction.
+    """Delete the rows ``seed()`` wrote for the scenario (every seed), children first, in one
+    transaction; rows anyone else made stay.
 
-    Returns the rows deleted per table. Missing tables are a SchemaMismatch and nothing is deleted.
+    Returns the rows deleted per table. Missing tables are a SchemaMismatch; a remaining row
+    that references a seeded one is a ScenarioError naming it; either way nothing is deleted.
     """
     target = _scenario(scenario)
     with _engine(engine_or_url) as engine:

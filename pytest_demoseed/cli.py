@@ -7,8 +7,9 @@ shape a CLI. rich draws live per-phase bars that degrade to a plain final table 
 a terminal. Both are mature, typed and widely installed; neither pulls in much else.
 
 Every user error is one line on stderr, ``demoseed: error: ...``, exit 2 for bad input (checked
-before any connection is opened) and 1 for a database that cannot be used; nothing is written
-then. Internal bugs keep their traceback.
+before any connection is opened, or, for what depends on the database's rows, right after:
+seeding again without ``--clear``/``--append``, a disabled phase with no rows to reuse) and 1
+for a database that cannot be used; nothing is written then. Internal bugs keep their traceback.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import json
 import os
 import pkgutil
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import click
 import sqlalchemy as sa
 
 from pytest_demoseed import __version__
 from pytest_demoseed.api import Report, clear, database_fingerprint, resolve, seed
-from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError, first_line
+from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError, SeedRefused, first_line
 from pytest_demoseed.report.command import MODES, choose
 from pytest_demoseed.report.summary import describe_counts
 from pytest_demoseed.scenario.declare import Scenario
@@ -38,6 +39,7 @@ ENV_URL = "DEMOSEED_DATABASE_URL"
 ENV_SCENARIOS = "DEMOSEED_SCENARIOS"
 EXIT_RUNTIME = 1
 EXIT_INTERRUPTED = 130
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class RuntimeFailure(click.ClickException):
@@ -82,7 +84,7 @@ def _run(action: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the API and turn the errors a user can cause into one line and an exit code."""
     try:
         return action(*args, **kwargs)
-    except DatabaseUrlError as exc:
+    except (DatabaseUrlError, SeedRefused) as exc:  # the command line must change: a usage error
         _usage(str(exc))
     except ScenarioError as exc:
         _runtime(str(exc))
@@ -140,19 +142,34 @@ def _load_scenarios(_ctx: click.Context, _param: click.Parameter, value: tuple[s
     return value
 
 
+_SCENARIOS_HELP = (
+    "Import your own scenarios from a module (every Scenario it defines, or NAME); repeatable "
+    f"(default: ${ENV_SCENARIOS}, space-separated). Installed packages' entry points are always read."
+)
+
+
+def scenarios_option(*, envvar: str | None) -> Callable[[_F], _F]:
+    """``--scenarios``, accepted before the subcommand and after it, as users type it.
+
+    The group's copy also reads ``$DEMOSEED_SCENARIOS``; a subcommand's copy does not, so the
+    variable is imported once. The same module given on both sides registers the same objects,
+    which the registry allows.
+    """
+    return click.option(
+        "--scenarios",
+        "scenario_modules",
+        multiple=True,
+        envvar=envvar,
+        metavar="MODULE[:NAME]",
+        callback=_load_scenarios,
+        expose_value=False,
+        help=_SCENARIOS_HELP,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="demoseed")
-@click.option(
-    "--scenarios",
-    "scenario_modules",
-    multiple=True,
-    envvar=ENV_SCENARIOS,
-    metavar="MODULE[:NAME]",
-    callback=_load_scenarios,
-    expose_value=False,
-    help="Import your own scenarios from a module (every Scenario it defines, or NAME); repeatable "
-    f"(default: ${ENV_SCENARIOS}, space-separated). Installed packages' entry points are always read.",
-)
+@scenarios_option(envvar=ENV_SCENARIOS)
 def cli() -> None:
     """Seed databases with pytest-demoseed scenarios: the same data your tests see."""
 
@@ -169,6 +186,7 @@ def _format_value(value: Any) -> str:
 
 @cli.command("list")
 @click.argument("names", nargs=-1, metavar="[NAME]...")
+@scenarios_option(envvar=None)
 def list_command(names: tuple[str, ...]) -> None:
     """List scenarios with their phases' settings and defaults (with NAMEs: also each setting's help)."""
     chosen = [_scenario(name) for name in names] if names else list(all_scenarios())
@@ -209,6 +227,7 @@ def _summary(report: Report) -> str:
 
 @cli.command("seed")
 @db_url_option
+@scenarios_option(envvar=None)
 @click.option(
     "--scenario",
     default="baseline",
@@ -234,7 +253,20 @@ def _summary(report: Report) -> str:
 )
 @click.option("--create-schema", is_flag=True, help="Create missing tables (in the same transaction).")
 @click.option(
-    "--clear", "clear_first", is_flag=True, help="Delete the scenario's rows first (in the same transaction)."
+    "--create-database",
+    is_flag=True,
+    help="Create the database if it does not exist (dropped again if the seed fails).",
+)
+@click.option(
+    "--clear",
+    "clear_first",
+    is_flag=True,
+    help="Delete the rows earlier seeds of the scenario wrote first (in the same transaction).",
+)
+@click.option(
+    "--append",
+    is_flag=True,
+    help="Add another copy when the database already holds the scenario's rows (else refused).",
 )
 @click.option(
     "--progress",
@@ -249,13 +281,17 @@ def seed_command(
     seed_value: int,
     assignments: tuple[str, ...],
     create_schema: bool,
+    create_database: bool,
     clear_first: bool,
+    append: bool,
     progress: str,
 ) -> None:
     """Build a scenario into a database in one transaction; on any error nothing is written."""
     url = _db_url(db_url)
-    try:
-        resolve(scenario, seed=seed_value, settings=list(assignments), fresh_database=clear_first)
+    if clear_first and append:
+        _usage("--clear and --append exclude each other: --clear replaces the rows, --append adds")
+    try:  # the disabled-phase rule needs the database's rows: seed() applies it once connected
+        resolve(scenario, seed=seed_value, settings=list(assignments))
     except ScenarioError as exc:
         _usage(str(exc))
     out = sys.stdout
@@ -269,6 +305,8 @@ def seed_command(
             on_progress=reporter,
             create_schema=create_schema,
             clear=clear_first,
+            create_database=create_database,
+            append=append,
         )
     if progress == "json" or (progress == "auto" and not out.isatty()):
         click.echo(json.dumps({"report": report.as_dict()}, default=str, separators=(",", ":")))
@@ -279,18 +317,21 @@ def seed_command(
 @cli.command("clear")
 @db_url_option
 @scenario_option
+@scenarios_option(envvar=None)
 def clear_command(db_url: str | None, scenario: str) -> None:
-    """Delete every row of the scenario's tables, children first, in one transaction."""
+    """Delete the rows seeding wrote for the scenario, children first, in one transaction."""
     url = _db_url(db_url)
     _scenario(scenario)
     deleted: dict[str, int] = _run(clear, url, scenario)
     total = sum(count for count in deleted.values() if count > 0)
-    click.echo(f"cleared {total:,} rows of scenario {scenario}: {describe_counts(deleted) or 'none'}")
+    shown = describe_counts(deleted) if total else "none (no seed of it is recorded in this database)"
+    click.echo(f"cleared {total:,} rows of scenario {scenario}: {shown}")
 
 
 @cli.command("fingerprint")
 @db_url_option
 @scenario_option
+@scenarios_option(envvar=None)
 def fingerprint_command(db_url: str | None, scenario: str) -> None:
     """Print the fingerprint of the scenario's tables: equal data, equal fingerprint."""
     url = _db_url(db_url)

@@ -12,6 +12,7 @@ __all__ = [
     "DatabaseUrlError",
     "ScenarioError",
     "SchemaMismatch",
+    "SeedRefused",
     "ServerError",
     "SettingError",
     "first_line",
@@ -28,6 +29,11 @@ class SettingError(ValueError):
 
 class SchemaMismatch(ScenarioError):
     """The database's tables or columns differ from the scenario's metadata."""
+
+
+class SeedRefused(ScenarioError):
+    """What was asked does not fit what the database holds (it already holds the scenario's rows,
+    or a disabled phase has none to reuse): a usage error, the message names the option to use."""
 
 
 class DatabaseUrlError(ScenarioError):

@@ -6,6 +6,8 @@ A pytest run prints a header line and, when a test used demo data, a ``demoseed`
     ...
     ============================== demoseed ==============================
     small seed=42 fingerprint=<32 hex> (102 rows)
+    small seed=42 electors.count=40 fingerprint=<32 hex> (92 rows)   (settings that differ from
+                                                                     the scenario's defaults)
       rows: attendances 25, candidates 4, ...
       phases: election 1 row 0.001s, ...
       per-row fallbacks: ...                       (only when there are some)
@@ -26,8 +28,8 @@ from typing import Any
 SECTION = re.compile(r"^=+ demoseed =+$")
 HEADER = re.compile(r"^demoseed: scenario=(?P<scenario>\S+) seed=(?P<seed>\S+) database=(?P<database>.+)$")
 DATASET = re.compile(
-    r"^(?P<scenario>[\w-]+) seed=(?P<seed>\d+) fingerprint=(?P<fingerprint>[0-9a-f]{32}) "
-    r"\((?P<rows>[\d,]+) rows?\)$"
+    r"^(?P<scenario>[\w-]+) seed=(?P<seed>\d+)(?: (?P<overrides>.+?))? "
+    r"fingerprint=(?P<fingerprint>[0-9a-f]{32}) \((?P<rows>[\d,]+) rows?\)$"
 )
 SOURCE = re.compile(
     r"^ +(?P<worker>main|gw\d+): (?P<source>built|cloned) in (?P<timing>.*?)(?: -> (?P<database>.+))?$"
@@ -59,6 +61,8 @@ class Entry:
     phases: str | None = None
     fallbacks: str | None = None
     sources: list[Source] = field(default_factory=list)
+    #: ``PHASE.KEY=VALUE ...`` after the seed: the settings that differ from the scenario's defaults.
+    overrides: str = ""
 
 
 @dataclass
@@ -128,6 +132,7 @@ def read_summary(output: Any) -> Summary:
                     match["fingerprint"],
                     int(match["rows"].replace(",", "")),
                     line,
+                    overrides=match["overrides"] or "",
                 )
             )
         elif not datasets:

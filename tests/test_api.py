@@ -32,8 +32,9 @@ from pytest_demoseed import (
 )
 from pytest_demoseed.build.fingerprint import fingerprint_database
 from pytest_demoseed.build.progress import LatestStatus
-from pytest_demoseed.errors import DatabaseUnreachable, SchemaMismatch
+from pytest_demoseed.errors import DatabaseUnreachable, SchemaMismatch, SeedRefused
 from pytest_demoseed.scenario import registry
+from pytest_demoseed.scenario.spec import resolve_spec
 from pytest_demoseed.storage.engines import make_engine
 
 METADATA = get_scenario("small").metadata
@@ -104,6 +105,7 @@ def test_a_disabled_phase_reuses_rows_already_there(url: str, seeded: Report) ->
         "small",
         seed=7,
         settings=["election.enabled=false", "parties.enabled=false", "committees.enabled=false"],
+        append=True,  # the database holds small already: adding to it is asked for explicitly
     )
     assert report.counts["elections"] == report.counts["parties"] == report.counts["committees"] == 0
     assert report.counts["electors"] == 50
@@ -216,6 +218,72 @@ def test_bad_input_is_a_scenario_error_before_any_connection(tmp_path: Path) -> 
     with pytest.raises(ScenarioError, match="seed"):
         seed(url, "small", seed=-1, create_schema=True)
     assert not (tmp_path / "never.sqlite").exists()
+
+
+BAD_INPUT = {
+    "unknown scenario": ({"scenario": "nope"}, "unknown scenario 'nope'"),
+    "negative seed": ({"seed": -1}, "seed must be a non-negative integer"),
+    "bad setting": ({"settings": ["attendance"]}, "bad setting"),
+    "setting out of range": ({"settings": {"attendance": {"rate": 3}}}, "attendance.rate"),
+    "clear and append": ({"clear": True, "append": True}, "exclude each other"),
+    "bad url": ({"url": "postgresql+psycopg://root@127.0.0.1:abc/x"}, "port"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUT))
+def test_bad_input_still_ends_the_job_status_failed(tmp_path: Path, name: str) -> None:
+    """The README's promise holds for input errors too: the last event is final, so a poller's
+    ``status.latest()["status"]`` never meets None."""
+    given, fragment = BAD_INPUT[name]
+    kwargs = {key: value for key, value in given.items() if key not in ("scenario", "url")}
+    status = LatestStatus()
+    with pytest.raises(ScenarioError, match=re.escape(fragment)):
+        seed(
+            str(given.get("url", f"sqlite:///{tmp_path}/never.sqlite")),
+            str(given.get("scenario", "small")),
+            on_progress=status,
+            create_schema=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    last = status.latest()
+    assert last is not None and last["status"] == "failed" and last["current_phase"] is None
+    (error,) = last["errors"]
+    assert fragment in error["message"] and error["extra"]["error"].endswith("Error")
+    if name != "unknown scenario":  # the phases are known: listed as in every event
+        assert list(last["progress"]) == [p.name for p in get_scenario("small").phases]
+    assert not (tmp_path / "never.sqlite").exists()
+
+
+def test_a_disabled_phase_is_one_rule_for_seed_and_the_fixtures(url: str) -> None:
+    """Fresh database: seed() refuses a phase that needs a disabled one's rows with the very
+    message the fixtures (``resolve_spec(fresh_database=True)``) give; once rows are there, the
+    later phases run on them (reuse needs ``append``: the database holds the scenario already)."""
+    off = {name: {"enabled": False} for name in ("election", "parties", "committees")}
+    with pytest.raises(ScenarioError) as fixtures_side:
+        resolve_spec("small", 42, off, fresh_database=True)
+    engine = make_engine(url)
+    METADATA.create_all(engine)
+    engine.dispose()
+    with pytest.raises(SeedRefused) as seed_side:
+        seed(url, "small", settings=off)
+    assert str(seed_side.value) == str(fixtures_side.value)
+    assert "phase 'electors' needs rows from phase 'election', which is disabled" in str(seed_side.value)
+    assert set(table_counts(url).values()) == {0}
+    seed(url, "small")
+    reused = seed(url, "small", settings=off, append=True)
+    assert reused.counts["elections"] == 0 and reused.counts["electors"] == 50
+    with pytest.raises(SeedRefused, match="'election', which is disabled"):
+        seed(url, "small", settings=off, clear=True)  # cleared first: no election left to reuse
+
+
+def test_seeding_again_is_refused_unless_cleared_or_appended(url: str, seeded: Report) -> None:
+    before = read_fingerprint(url)
+    with pytest.raises(SeedRefused, match=r"already holds scenario 'small' \(102 rows, seed 42\)"):
+        seed(url, "small", seed=43)
+    assert read_fingerprint(url) == before  # refused before anything was written
+    appended = seed(url, "small", append=True)
+    assert appended.total_rows == 102 and table_counts(url)["electors"] == 100
+    assert seed(url, "small", clear=True).fingerprint == seeded.fingerprint  # both copies replaced
 
 
 def test_missing_tables_and_missing_files_are_clear_errors(tmp_path: Path) -> None:
@@ -332,7 +400,7 @@ def test_seed_uses_a_scenario_object_as_given_and_registers_nothing(things_db: t
     first, second = things_scenario("things-twice", "none"), things_scenario("things-twice", "none")
     assert first is not second  # two objects with one name: each is used as it is
     assert seed(url, first).counts["things"] == 10
-    assert seed(url, second).counts["things"] == 10  # once: "another scenario named ... is registered"
+    assert seed(url, second, append=True).counts["things"] == 10  # no "another scenario named ..."
     assert "things-twice" not in registry.scenario_names()
 
 

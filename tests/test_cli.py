@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from servers import Server
+from servers import db_server as db_server_fixture  # noqa: F401  (fixture `db_server`)
+from servers import server as server_fixture  # noqa: F401  (fixture `server`)
 
 from pytest_demoseed import database_fingerprint, get_scenario, seed
 from pytest_demoseed.cli import main
@@ -143,7 +145,7 @@ class Bad:
     args: tuple[str, ...]
     code: int
     fragments: tuple[str, ...]
-    db: str = "seeded"  # seeded | empty | mismatched | absent
+    db: str = "seeded"  # seeded | empty | mismatched | absent | fresh (the tables, no rows)
 
 
 BAD = {
@@ -193,6 +195,20 @@ MORE_BAD = {
     "fingerprint unknown scenario": Bad(("fingerprint", "--scenario", "nope"), 2, ("unknown scenario",)),
     "clear missing tables": Bad(("clear", "--scenario", "small"), 1, ("no table",), "empty"),
     "fingerprint no such file": Bad(("fingerprint", "--scenario", "small"), 1, ("no SQLite",), "absent"),
+    "seed again without --clear": Bad(
+        ("seed", "--scenario", "small"),
+        2,
+        ("already holds scenario 'small' (102 rows, seed 42)", "--clear", "--append"),
+    ),
+    "clear and append": Bad(
+        ("seed", "--scenario", "small", "--clear", "--append"), 2, ("exclude each other",)
+    ),
+    "disabled phase on a fresh database": Bad(
+        ("seed", "--scenario", "small", "--set", "electors.enabled=false"),
+        2,
+        ("phase 'guarantees' needs rows from phase 'electors', which is disabled", "enable electors"),
+        "fresh",
+    ),
 }
 
 
@@ -211,6 +227,10 @@ def make_database(root: Path, name: str, case: Bad) -> Path:
             if case.db == "mismatched":  # every table, but with an id column only
                 for table in get_scenario("small").metadata.sorted_tables:
                     conn.execute(sa.text(f"CREATE TABLE {table.name} (id INTEGER PRIMARY KEY)"))
+        engine.dispose()
+    elif case.db == "fresh":
+        engine = make_engine(sqlite_url(path))
+        get_scenario("small").metadata.create_all(engine)
         engine.dispose()
     return path
 
@@ -424,15 +444,15 @@ def run_in(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproce
 def test_the_command_seeds_a_projects_own_scenario_from_its_module(tmp_path: Path) -> None:
     """The chat example's scenarios, from its directory, as its README says: seed, fingerprint, clear."""
     url = sqlite_url(tmp_path / "chat.sqlite")
-    listed = run_in(CHAT, "--scenarios", "chat_app.scenarios", "list", "chat-small")
+    listed = run_in(CHAT, "list", "--scenarios", "chat_app.scenarios", "chat-small")
     assert listed.returncode == 0, listed.stderr
     assert "chat-small: 6 users, 5 channels" in listed.stdout and "channels.dm_share=0.3" in listed.stdout
 
-    done = run_in(
+    done = run_in(  # --scenarios after the subcommand, as users type it (the issue's "Did you mean")
         CHAT,
+        "seed",
         "--scenarios",
         "chat_app.scenarios",
-        "seed",
         "--db-url",
         url,
         "--scenario",
@@ -570,9 +590,9 @@ def test_seed_fingerprint_clear_and_bad_input_on_a_server(server_url: str, tmp_p
     engine.dispose()
 
 
-def test_a_clear_that_fails_halfway_deletes_nothing(tmp_path: Path) -> None:
-    """An application row still points at a demo elector: the delete of electors fails after the
-    attendances and guarantees went; the one transaction brings all of them back."""
+def test_a_clear_stopped_by_a_row_that_points_at_demo_data_deletes_nothing(tmp_path: Path) -> None:
+    """An application row still points at a demo elector: the clear names it and deletes nothing
+    (found before any delete, not by the database's foreign key half-way)."""
     path = tmp_path / "referenced.sqlite"
     seed(sqlite_url(path), "small", create_schema=True)
     engine = make_engine(sqlite_url(path))
@@ -587,5 +607,100 @@ def test_a_clear_that_fails_halfway_deletes_nothing(tmp_path: Path) -> None:
     engine.dispose()
     before = digest(path)
     result = run("clear", "--db-url", sqlite_url(path), "--scenario", "small")
-    assert_one_error_line(result, 1, "database error (IntegrityError)", "FOREIGN KEY", "nothing was written")
+    assert_one_error_line(
+        result, 1, "row id 1 of table 'app_notes'", "references electors id 1", "nothing was deleted"
+    )
     assert digest(path) == before
+
+
+# --- --create-database (issue 15, item 7) ----------------------------------------------------------
+
+
+def _exists(server: Server, url: str) -> bool:
+    if server.is_server:
+        return server.name in server.names()
+    return Path(sa.engine.make_url(url).database or "").exists()
+
+
+def test_create_database_creates_it_once_and_a_failed_seed_leaves_none(
+    server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On every backend: the database is made when missing and left alone when there; a seed
+    that then fails drops the one it made; the new database carries no demoseed marker, so a
+    pytest run's sweep of crashed runs' databases never takes it."""
+    monkeypatch.delenv("DEMOSEED_DATABASE_URL", raising=False)
+    url = server.url
+    args = ["seed", "--db-url", url, "--scenario", "small", "--progress", "none", "--create-database"]
+    assert not _exists(server, url)
+
+    assert main(args) == 1  # no --create-schema: no tables, so the seed fails...
+    assert "no table" in capsys.readouterr().err
+    assert not _exists(server, url)  # ...and the database it created is gone again
+
+    assert main([*args, "--create-schema"]) == 0, capsys.readouterr().err
+    first = capsys.readouterr().out
+    assert _exists(server, url)
+    if server.is_server:
+        assert server.databases()[server.name] is None  # unmarked: the user's, never swept
+    fingerprint = database_fingerprint(url, "small")
+    assert f"fingerprint {fingerprint}" in first
+
+    assert main([*args, "--clear"]) == 0, capsys.readouterr().err  # exists: used as it is
+    assert f"fingerprint {fingerprint}" in capsys.readouterr().out
+    assert database_fingerprint(url, "small") == fingerprint
+
+
+def test_seed_create_database_in_the_library_api(tmp_path: Path) -> None:
+    path = tmp_path / "api.sqlite"
+    report = seed(sqlite_url(path), "small", create_database=True, create_schema=True)
+    assert path.exists() and report.fingerprint == database_fingerprint(sqlite_url(path), "small")
+
+
+@pytest.mark.parametrize(
+    "url, fragments",
+    [
+        ("postgresql+psycopg://root@127.0.0.1:1/demo", ("cannot connect to", "127.0.0.1:1")),
+        ("mysql+pymysql://root@127.0.0.1:1/demo", ("cannot connect to", "127.0.0.1:1")),
+        ("sqlite:////nonexistent-dir/demo.sqlite", ("directory", "does not exist")),
+    ],
+    ids=["postgresql-down", "mariadb-down", "sqlite-no-directory"],
+)
+def test_create_database_where_it_cannot_is_one_line(
+    url: str, fragments: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["seed", "--db-url", url, "--scenario", "small", "--create-database", "--create-schema"])
+    captured = capsys.readouterr()
+    assert_one_error_line(subprocess.CompletedProcess([], code, captured.out, captured.err), 1, *fragments)
+
+
+def test_create_database_without_the_privilege_is_one_line(
+    db_server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user who may not create databases: one line naming the database and the privilege."""
+    assert db_server.backend is not None
+    user = f"dsnc_{db_server.name[4:]}"
+    with db_server.backend.admin() as conn:
+        if db_server.kind == "postgresql":
+            conn.execute(f"CREATE ROLE {user} LOGIN")
+        else:
+            with conn.cursor() as cursor:
+                cursor.execute(f"CREATE USER '{user}'@'%'")
+    try:
+        url = db_server.url.replace("root@", f"{user}@")
+        code = main(["seed", "--db-url", url, "--scenario", "small", "--create-database", "--create-schema"])
+        captured = capsys.readouterr()
+        needs = "CREATEDB" if db_server.kind == "postgresql" else "CREATE privilege"
+        assert_one_error_line(
+            subprocess.CompletedProcess([], code, captured.out, captured.err),
+            1,
+            f"cannot create database {db_server.name!r}",
+            needs,
+        )
+        assert db_server.name not in db_server.names()
+    finally:
+        with db_server.backend.admin() as conn:
+            if db_server.kind == "postgresql":
+                conn.execute(f"DROP ROLE IF EXISTS {user}")
+            else:
+                with conn.cursor() as cursor:
+                    cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Inner
+from conftest import Inner, assert_usage_error
 from summary import read_summary, summary_fingerprints
 
 HEAD = """
@@ -200,3 +200,36 @@ def test_election_name(demo_election):
 """
     )
     inner.pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_a_dotted_key_gets_the_marker_form_and_a_bad_reset_marker_is_named(inner: Inner) -> None:
+    """``**{"electors.count": 5}`` is the ``--demo-set`` spelling: the hint rewrites it in the
+    marker's form, every key given; ``demo_reset_sequences`` takes True or False."""
+    inner.test_file(
+        HEAD
+        + """
+@pytest.mark.demo_scenario("small", **{"electors.count": 5, "electors.enabled": True, "attendance.rate": 0.5})
+def test_dotted(demo_dataset):
+    pass
+"""
+    )
+    line = assert_usage_error(
+        inner.pytester.runpytest("-p", "no:randomly"),
+        "test_inner.py::test_dotted",
+        'write electors={"count": 5, "enabled": True}, attendance={"rate": 0.5}',
+        "'electors.count'",
+    )
+    assert "electors.count={" not in line  # the old hint's nonsense form
+    inner.test_file(
+        HEAD
+        + """
+@pytest.mark.demo_reset_sequences("yes")
+def test_reset(demo_dataset):
+    pass
+"""
+    )
+    assert_usage_error(
+        inner.pytester.runpytest("-p", "no:randomly"),
+        "test_inner.py::test_reset",
+        "demo_reset_sequences takes True or False, got 'yes'",
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Inner
+from conftest import Inner, assert_usage_error
 from summary import header
 
 ENV_VARS = ("DEMOSEED_SEED", "DEMOSEED_SCENARIO", "DEMOSEED_DATABASE_URL")
@@ -145,3 +145,48 @@ def test_options_are_documented_in_help(pytester: pytest.Pytester) -> None:
         assert option in result.stdout.str(), option
     for ini in ("demo_seed", "demo_scenario", "demo_db_url", "demo_set"):
         assert any(line.strip().startswith(ini + " ") for line in result.outlines), ini
+
+
+#: (ini lines, environment, options) -> what the one ERROR line must name, and must not name.
+BAD_SOURCES = [
+    ("demo_progress = loud", {}, [], ["ini demo_progress", "auto, bar or none", "'loud'"], "--demo-progress"),
+    ("", {}, ["--demo-progress=loud"], ["--demo-progress must be auto, bar or none", "'loud'"], "ini"),
+    ("demo_db_url = sqlite://", {}, [], ["ini demo_db_url:", "sqlite:///path/to/file.db"], "--demo-db-url"),
+    ("", {"DEMOSEED_DATABASE_URL": "nope://x/y"}, [], ["DEMOSEED_DATABASE_URL:", "'nope'"], "--demo-db-url"),
+    ("demo_reuse = maybe", {}, [], ["ini demo_reuse = 'maybe'", "true or false"], "--demo-reuse"),
+    ("demo_reset_sequences = sometimes", {}, [], ["ini demo_reset_sequences", "true or false"], "--"),
+    ("", {"DEMOSEED_SCENARIO": "nope"}, [], ["DEMOSEED_SCENARIO: unknown scenario 'nope'", "small"], "--"),
+    ("demo_scenario = nope", {}, [], ["ini demo_scenario: unknown scenario 'nope'", "baseline"], "--"),
+    ("demo_seed = 4x2", {}, [], ["ini demo_seed", "non-negative integer", "'4x2'"], "--"),
+    (
+        "demo_set =\n    electors.count=40\n    attendance.rate=2",
+        {},
+        ["--demo-set=members.count=2"],
+        ["ini demo_set: bad value for attendance.rate", "between 0 and 1"],
+        "--demo-set",
+    ),
+    ("", {}, ["--demo-set=ballots.count=1"], ["--demo-set: unknown phase 'ballots'", "electors"], "ini"),
+    ("", {}, ["--demo-set", "foo"], ["--demo-set: bad setting 'foo'", "PHASE.KEY=VALUE"], "ini"),
+    (
+        "demo_set = committees.enabled=false",
+        {},
+        [],
+        ["ini demo_set: phase 'electors' needs rows from phase 'committees'", "enable committees"],
+        "--demo-set",
+    ),
+]
+
+
+def test_bad_values_name_where_they_came_from_and_what_is_valid(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ini value or an environment variable is named as such, not as the command-line flag;
+    ``demo_reuse = maybe`` is an error, not silently off."""
+    pytester.makepyfile(test_canary="def test_canary(demo_dataset):\n    raise AssertionError('ran')\n")
+    for ini, env, args, fragments, absent in BAD_SOURCES:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+        with monkeypatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            line = assert_usage_error(pytester.runpytest("-p", "no:randomly", *args), *fragments)
+        assert absent not in line, (absent, line)

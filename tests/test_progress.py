@@ -264,7 +264,7 @@ def test_a_bad_ini_value_is_one_usage_error_line(slow_project: pytest.Pytester) 
     result = run(slow_project)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = [line for line in result.errlines if line.strip()]
-    assert errors == ["ERROR: --demo-progress must be auto, bar or none, got 'loud'"]
+    assert errors == ["ERROR: ini demo_progress must be auto, bar or none, got 'loud'"]  # names its source
 
 
 def read_all(fd: int) -> str:

@@ -193,3 +193,80 @@ def test_plain(demo_dataset):
     result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines(["*demoseed: cannot build scenario 'broken-town': *committee office*"])
     assert "Traceback" not in result.stdout.str()
+
+
+POLLS_CONFTEST = """
+import sqlalchemy as sa
+from pytest_demoseed import Batch, Scenario, phase, register
+from pytest_demoseed.settings_kinds import fraction, integer, text
+
+metadata = sa.MetaData()
+sa.Table("polls", metadata, sa.Column("id", sa.Integer, primary_key=True),
+         sa.Column("question", sa.String(80)))
+sa.Table("votes", metadata, sa.Column("id", sa.Integer, primary_key=True),
+         sa.Column("poll_id", sa.ForeignKey("polls.id")))
+# same metadata, never written by the scenario: not listed in its summary
+sa.Table("archive", metadata, sa.Column("id", sa.Integer, primary_key=True))
+
+
+@phase("polls", tables=("polls",), settings={"count": integer(3, minimum=1), "title": text("Poll")})
+def polls(ctx):
+    ids = ctx.allocate("polls", ctx["count"])
+    ctx.share("poll_ids", list(ids))
+    yield Batch("polls", ("id", "question"), [(i, f"{ctx['title']} {i}") for i in ids])
+
+
+@phase("votes", tables=("votes",), requires=("polls",),
+       settings={"count": integer(100), "share": fraction(0.5)})
+def votes(ctx):
+    parents = ctx.need("poll_ids", "polls")
+    ids = ctx.allocate("votes", round(ctx["count"] * ctx["share"] * 2))
+    yield Batch("votes", ("id", "poll_id"), [(i, parents[i % len(parents)]) for i in ids])
+
+
+register(Scenario("polls", (polls, votes), metadata))
+"""
+
+
+def test_summary_headers_show_overrides_and_list_only_the_scenarios_tables(inner: Inner) -> None:
+    """Specs of one scenario and seed that differ by settings tell apart by their first line;
+    ``archive`` (same metadata, no phase writes it) is not listed; ``demo_settings`` is typed."""
+    inner.pytester.makeconftest(POLLS_CONFTEST)
+    inner.test_file(
+        """
+import pytest
+from demohelp import dump
+
+@pytest.mark.demo_scenario("polls", votes={"count": 80})
+def test_fewer_votes(demo_dataset):
+    pass
+
+@pytest.mark.demo_scenario("polls", votes={"count": 100, "share": 0.25}, polls={"title": "Which one?"})
+def test_low_share(demo_dataset):
+    pass
+
+def test_settings(request, demo_dataset, demo_settings):
+    assert demo_settings.overrides == {"polls": {"count": 4}, "votes": {"share": 0.75}}
+    assert demo_settings.phases["votes"] == {"enabled": True, "count": 100, "share": 0.75}
+    dump(request, demo_dataset, overrides=demo_settings.overrides, phases=demo_settings.phases)
+"""
+    )
+    result = inner.pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "--demo-scenario=polls",
+        "--demo-set=polls.count=4",
+        "--demo-set=votes.share=0.75",
+    )
+    result.assert_outcomes(passed=3)
+    summary = read_summary(result)
+    assert [(e.scenario, e.seed, e.overrides, e.rows) for e in summary.datasets] == [
+        ("polls", 42, "polls.count=4 votes.count=80 votes.share=0.75", "polls 4, votes 120"),
+        ("polls", 42, 'polls.count=4 polls.title="Which one?" votes.share=0.25', "polls 4, votes 50"),
+        ("polls", 42, "polls.count=4 votes.share=0.75", "polls 4, votes 150"),
+    ]
+    assert "archive" not in "\n".join(_section(result))
+    data = inner.by_test()["test_settings"]
+    # typed values, as the JSON dump keeps them: an int and a float, not '4' and '0.75'
+    assert data["overrides"] == {"polls": {"count": 4}, "votes": {"share": 0.75}}
+    assert data["phases"]["polls"] == {"enabled": True, "count": 4, "title": "Poll"}

@@ -351,11 +351,16 @@ def test_parse_assignment() -> None:
 
 
 def test_merge_assignments_option_wins_per_key_and_skips_comments() -> None:
-    merged = merge_assignments(
+    merged, sources = merge_assignments(
         ["attendance.rate=0.2", "", "# comment", "electors.count=40"],
         ["attendance.rate=0.5", "members.count=2"],
     )
     assert merged == {"attendance": {"rate": "0.5"}, "electors": {"count": "40"}, "members": {"count": "2"}}
+    assert sources == {
+        "attendance.rate": "--demo-set",
+        "electors.count": "ini demo_set",
+        "members.count": "--demo-set",
+    }
     with pytest.raises(pytest.UsageError, match="PHASE.KEY=VALUE"):
         merge_assignments(["nonsense"], [])
 

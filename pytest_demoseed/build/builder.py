@@ -23,7 +23,7 @@ from pytest_demoseed.build.writers import BatchWriter, writer_for
 from pytest_demoseed.errors import BuildCancelled, ScenarioError
 from pytest_demoseed.generate.determinism import derive_seed, reseed_factory_boy, seeded_faker, seeded_random
 from pytest_demoseed.scenario.context import IdAllocator, PhaseContext
-from pytest_demoseed.scenario.declare import Phase
+from pytest_demoseed.scenario.declare import Batch, Phase
 from pytest_demoseed.scenario.spec import ScenarioSpec
 
 __all__ = ["build", "phase_seed"]
@@ -46,6 +46,8 @@ class _Run:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     #: The phase running now, named in the job status when the build fails.
     current: str | None = None
+    #: Called with every batch once written (``seed()`` records the keys it wrote).
+    on_batch: Callable[[Batch], None] | None = None
 
     def run_phases(self, conn: sa.Connection, writer: BatchWriter) -> None:
         ids = IdAllocator(conn, self.spec.scenario.metadata)
@@ -85,6 +87,8 @@ class _Run:
         rows = 0
         for batch in item.generate(ctx):
             writer.write(batch)
+            if self.on_batch is not None:
+                self.on_batch(batch)
             self.fingerprint.add_rows(batch.table, batch.columns, batch.rows)
             rows += len(batch.rows)
             self.status.update(item.name, {"rows": rows})
@@ -98,6 +102,8 @@ def build(
     on_progress: ProgressCallback | None = None,
     database_label: str = "",
     prepare: Callable[[sa.Connection], None] | None = None,
+    on_batch: Callable[[Batch], None] | None = None,
+    before_commit: Callable[[sa.Connection], None] | None = None,
 ) -> Dataset:
     """Build ``spec`` into ``engine``'s database in one transaction and describe the result.
 
@@ -105,11 +111,13 @@ def build(
     needs rows there are none of), BuildCancelled when the callback asks to stop; in every
     failure the database is left as it was. ``prepare`` runs first inside the same transaction
     (``seed(create_schema=..., clear=...)`` uses it), so it is rolled back with the build.
+    ``on_batch`` sees every batch written and ``before_commit`` runs after the last phase, both
+    inside the transaction: ``seed()`` records what it wrote, with the rows or not at all.
     """
     scenario = spec.scenario
     status = JobStatus(tuple(p.name for p in scenario.phases), on_progress)
     started = time.perf_counter()
-    run = _Run(spec, status, Fingerprint(scenario.metadata))
+    run = _Run(spec, status, Fingerprint(scenario.metadata), on_batch=on_batch)
     try:
         with engine.connect() as conn:
             writer = writer_for(conn, scenario.metadata)
@@ -119,6 +127,8 @@ def build(
                 check_schema(conn, scenario.metadata)
                 status.start()
                 run.run_phases(conn, writer)
+                if before_commit is not None:
+                    before_commit(conn)
                 writer.finish()
     except (BuildCancelled, KeyboardInterrupt):
         status.cancel()

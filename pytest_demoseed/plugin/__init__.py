@@ -23,7 +23,7 @@ from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.plugin import hookspecs
 from pytest_demoseed.plugin.fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
 from pytest_demoseed.plugin.fixtures import FIXTURE_NAMES, _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
-from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP
+from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP, RESET_MARKER_HELP
 from pytest_demoseed.plugin.options import (
     DEFAULT_DATABASE,
     DEFAULT_SCENARIO,
@@ -79,6 +79,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    config.addinivalue_line("markers", RESET_MARKER_HELP)
     run = demo_run(config)
     handed_over = "demoseed" in (getattr(config, "workerinput", None) or {})
     if handed_over or demo_input(config) is not None:

@@ -52,7 +52,9 @@ def _state(config: pytest.Config) -> DemoState:
 
 @pytest.fixture(scope="session")
 def demo_settings(pytestconfig: pytest.Config) -> DemoSettings:
-    """The run's resolved demoseed settings (seed, scenario, database URL, overrides)."""
+    """The run's resolved demoseed settings: seed, scenario, database URL, ``overrides`` (the
+    ``demo_set`` values, typed by the scenario's setting kinds) and ``phases`` (every setting
+    of the run's scenario, typed)."""
     return _state(pytestconfig).settings
 
 
@@ -108,8 +110,20 @@ def demo_seed(_demo_provided: Provided) -> int:
 
 
 @pytest.fixture()
-def demo_connection(_demo_provided: Provided) -> Iterator[sa.Connection]:
-    """A connection inside a transaction that is rolled back after the test, whatever it did."""
+def demo_connection(
+    request: pytest.FixtureRequest, _demo_provider: DatabaseProvider, _demo_provided: Provided
+) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test, whatever it did.
+
+    With ``demo_reset_sequences`` (marker or ini) the key counters, which a rollback does not
+    restore on PostgreSQL and MariaDB, are put back as the snapshot had them before the test
+    (if a test without the reset ran since the last reset) and after it, once its transaction
+    is rolled back and its connection closed (MariaDB's ALTER TABLE commits and waits for open
+    transactions).
+    """
+    reset = _state(request.config).resets_sequences(request.node)
+    if reset:  # only if a test without the reset used the database since the last reset
+        _demo_provider.reset_counters(_demo_provided, if_touched=True)
     connection = _demo_provided.engine.connect()
     transaction = connection.begin()
     try:
@@ -118,6 +132,10 @@ def demo_connection(_demo_provided: Provided) -> Iterator[sa.Connection]:
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+        if reset:
+            _demo_provider.reset_counters(_demo_provided)
+        else:
+            _demo_provider.touched(_demo_provided)
 
 
 @pytest.fixture()

@@ -18,6 +18,7 @@ __all__ = [
     "ENV_VARS",
     "add_options",
     "demo_input",
+    "ini_bool",
     "parse_seed",
 ]
 
@@ -42,6 +43,7 @@ INI_NAMES = (
     "demo_reuse",
     "demo_progress",
     "demo_metadata",
+    "demo_reset_sequences",
 )
 
 
@@ -120,6 +122,12 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("demo_db_url", "database URL of the default scenario", default="")
     parser.addini("demo_set", "phase setting overrides, one PHASE.KEY=VALUE a line", type="linelist")
     parser.addini("demo_reuse", "keep and reuse snapshots between runs (true/false)", default="")
+    parser.addini(
+        "demo_reset_sequences",
+        "put sequences / AUTO_INCREMENT counters back around every test (true/false; the "
+        "demo_reset_sequences marker chooses per test)",
+        default="",
+    )
     parser.addini("demo_progress", "live build progress: auto, bar or none", default="")
     parser.addini(
         "demo_metadata",
@@ -173,3 +181,18 @@ def parse_seed(value: Any, source: str) -> int:
     if seed < 0:
         raise pytest.UsageError(f"{source} must be a non-negative integer, got {seed}")
     return seed
+
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def ini_bool(config: pytest.Config, name: str) -> bool:
+    """An ini flag: empty is off; anything but true/false (1/0, yes/no, on/off) is a
+    UsageError naming the ini value, not silently off."""
+    value = str(config.getini(name)).strip()
+    if value.lower() in _TRUE:
+        return True
+    if not value or value.lower() in _FALSE:
+        return False
+    raise pytest.UsageError(f"ini {name} = {value!r}: must be true or false (also 1/0, yes/no, on/off)")

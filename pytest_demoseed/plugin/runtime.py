@@ -54,9 +54,9 @@ def load_metadata(path: str) -> sa.MetaData:
     try:
         target: Any = pkgutil.resolve_name(path)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise pytest.UsageError(f"demo_metadata = {path}: cannot load it ({exc})") from None
+        raise pytest.UsageError(f"ini demo_metadata = {path}: cannot load it ({exc})") from None
     if not isinstance(target, sa.MetaData):
-        raise pytest.UsageError(f"demo_metadata = {path} is a {type(target).__name__}, not a MetaData")
+        raise pytest.UsageError(f"ini demo_metadata = {path} is a {type(target).__name__}, not a MetaData")
     return target
 
 

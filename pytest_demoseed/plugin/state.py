@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from pytest_demoseed.build.dataset import Dataset
 from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.generate.determinism import reseed_factory_boy
-from pytest_demoseed.plugin.marker import MARKER, marker_spec, spec_for_item
+from pytest_demoseed.plugin.marker import MARKER, marker_spec, resets_sequences, spec_for_item
 from pytest_demoseed.plugin.options import DEFAULT_DATABASE
 from pytest_demoseed.plugin.settings import DemoSettings
 from pytest_demoseed.report.live import PytestLiveProgress, live_progress_for
-from pytest_demoseed.report.summary import describe_phases
+from pytest_demoseed.report.summary import describe_overrides, describe_phases, describe_rows
+from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import Registry
 from pytest_demoseed.scenario.spec import ScenarioSpec, resolve_spec
 from pytest_demoseed.storage.backends import Backend, backend_for
@@ -34,7 +35,7 @@ __all__ = ["DemoState"]
 
 #: Per-worker values kept beside the Dataset in the summary (they are not part of it).
 _TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
-_LOCAL = frozenset({"worker", "phases", *_TIMINGS})
+_LOCAL = frozenset({"worker", "phases", "overrides", "rows", *_TIMINGS})
 
 
 @dataclass
@@ -51,21 +52,58 @@ class DemoState:
     _started: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.default_spec = self.spec_for(self.settings.scenario, None, {})
+        self.default_spec = self.spec_for(None, None, {})
+        self.settings = self.settings.resolved(self.default_spec)
 
     def spec_for(
-        self, scenario: str, seed: int | None, settings: Mapping[str, Mapping[str, Any]]
+        self, scenario: str | None, seed: int | None, settings: Mapping[str, Mapping[str, Any]]
     ) -> ScenarioSpec:
         """The spec for a test: the run's overrides, then the marker's settings on top; the
-        scenario is looked up in this run's registry."""
-        merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in self.settings.overrides.items()}
+        scenario (None: the run's) is looked up in this run's registry.
+
+        A bad value is a UsageError naming where it came from: the run's scenario or a
+        ``demo_set`` override names its option, variable or ini value; a marker's own values
+        are named by the caller (the test's node id).
+        """
+        merged: dict[str, dict[str, Any]] = {k: dict(v) for k, v in self.settings.given.items()}
         for phase_name, values in settings.items():
             merged.setdefault(phase_name, {}).update(values)
+        name = self.settings.scenario if scenario is None else scenario
         try:
-            found = self.registry.get(scenario)
+            found = self.registry.get(name)
+        except ScenarioError as exc:
+            source = self.settings.sources.get("scenario") if scenario is None else None
+            raise pytest.UsageError(f"{source}: {exc}" if source else str(exc)) from None
+        try:
             return resolve_spec(found, self.settings.seed if seed is None else seed, merged)
         except ScenarioError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            blamed = self._blame(found, settings)
+            raise pytest.UsageError(f"{blamed}: {exc}" if blamed else str(exc)) from None
+
+    def _blame(self, scenario: Scenario, marker: Mapping[str, Mapping[str, Any]]) -> str:
+        """Where the run's overrides that broke ``scenario`` came from: the first one that is
+        bad on its own (unknown phase or setting, bad value), else every run source involved
+        (they clash only together, e.g. a phase off that another needs); empty when the
+        marker's own values fail without them, or no run override is involved."""
+        involved: list[str] = []
+        for phase_name, values in self.settings.given.items():
+            for key, value in values.items():
+                if key in marker.get(phase_name, {}):
+                    continue  # the marker's value replaced it
+                source = self.settings.source(f"{phase_name}.{key}", "--demo-set")
+                try:
+                    found = scenario.phase(phase_name)
+                    found.resolve({**scenario.overrides.get(phase_name, {}), key: value})
+                except ScenarioError:
+                    return source
+                if source not in involved:
+                    involved.append(source)
+        if marker:
+            try:
+                resolve_spec(scenario, self.settings.seed, marker)
+            except ScenarioError:
+                return ""
+        return ", ".join(involved)
 
     def check_markers(self, items: list[pytest.Item]) -> None:
         """Every marker's spec resolves, or a one-line UsageError naming the test."""
@@ -73,6 +111,7 @@ class DemoState:
             mark = item.get_closest_marker(MARKER)
             if mark is not None:
                 marker_spec(mark, self, item.nodeid)
+            resets_sequences(item, self.settings.reset_sequences)
 
     def header(self) -> str:
         url = self.settings.db_url
@@ -118,7 +157,8 @@ class DemoState:
         return backend_for(self.base_url(), run_id=self.run_id, reuse=self.reuse)
 
     def check_database(self) -> None:
-        """A ``--demo-db-url`` that cannot be used is a UsageError now, before any test runs."""
+        """A database URL that cannot be used is a UsageError now, before any test runs, naming
+        where the URL came from."""
         url = self.settings.db_url
         if not url:
             return
@@ -127,7 +167,12 @@ class DemoState:
             if self.worker is None:  # workers: the controller checked
                 self.backend.check_reachable(url)
         except ScenarioError as exc:
-            raise pytest.UsageError(f"--demo-db-url: {exc}") from None
+            raise pytest.UsageError(f"{self._url_source}: {exc}") from None
+
+    @property
+    def _url_source(self) -> str:
+        """``--demo-db-url``, ``DEMOSEED_DATABASE_URL`` or ``ini demo_db_url``: for messages."""
+        return self.settings.source("db_url", "--demo-db-url")
 
     def start_run(self) -> None:
         """On the process that owns the run: hold its lease, clean what crashed runs left; once."""
@@ -137,7 +182,7 @@ class DemoState:
         try:
             self.backend.start_run(self.snapshot_dir())
         except ScenarioError as exc:
-            raise pytest.UsageError(f"--demo-db-url: {exc}") from None
+            raise pytest.UsageError(f"{self._url_source}: {exc}") from None
 
     def end_run(self) -> None:
         if self._started:
@@ -189,6 +234,10 @@ class DemoState:
         self.failures[spec.key] = message
         pytest.fail(message, pytrace=False)
 
+    def resets_sequences(self, item: pytest.Item) -> bool:
+        """Whether ``item``'s key counters are put back around it: its marker, else the ini."""
+        return resets_sequences(item, self.settings.reset_sequences)
+
     @staticmethod
     def reseed_before_call(item: pytest.Function, provided: Provided) -> None:
         """factory_boy's shared random, reseeded for the test body (see the hook that calls it)."""
@@ -198,20 +247,24 @@ class DemoState:
 
     def record(self, provider: DatabaseProvider) -> None:
         """What this worker provided, as plain values an xdist worker can send to the controller;
-        the phases line is written here, where the spec's scenario object is at hand."""
+        the lines that need the spec's scenario object (its defaults, its tables, its phases)
+        are written here, where it is at hand."""
         for provided in provider.provided():
-            extra = provided.dataset.extra
+            dataset, scenario = provided.dataset, provided.spec.scenario
             self.datasets.append(
                 {
-                    **provided.dataset.as_dict(),
-                    **{k: extra.get(k, 0.0) for k in _TIMINGS},
-                    "phases": describe_phases(provided.dataset, provided.spec.scenario),
+                    **dataset.as_dict(),
+                    **{k: dataset.extra.get(k, 0.0) for k in _TIMINGS},
+                    "overrides": describe_overrides(dataset, scenario),
+                    "rows": describe_rows(dataset, scenario),
+                    "phases": describe_phases(dataset, scenario),
                     "worker": self.worker or "main",
                 }
             )
 
     def summary_lines(self) -> list[str]:
-        """The terminal summary's lines: each spec once, then the worker that built or cloned it."""
+        """The terminal summary's lines: each spec once (its settings that differ from the
+        scenario's defaults in its first line), then the worker that built or cloned it."""
         seen: dict[str, list[dict[str, Any]]] = {}
         for item in self.datasets:
             seen.setdefault(item["spec_key"], []).append(item)
@@ -219,11 +272,12 @@ class DemoState:
         for items in seen.values():
             first = items[0]
             dataset = Dataset.from_dict({k: v for k, v in first.items() if k not in _LOCAL})
+            overrides = f" {first['overrides']}" if first.get("overrides") else ""
             lines.append(
-                f"{dataset.scenario} seed={dataset.seed} fingerprint={dataset.fingerprint} "
+                f"{dataset.scenario} seed={dataset.seed}{overrides} fingerprint={dataset.fingerprint} "
                 f"({dataset.total_rows:,} rows)"
             )
-            lines.append("  rows: " + ", ".join(f"{t} {n:,}" for t, n in dataset.counts.items()))
+            lines.append("  rows: " + first["rows"])
             lines.append("  phases: " + first["phases"])
             if dataset.fallbacks:
                 lines.append("  per-row fallbacks: " + "; ".join(dataset.fallbacks))

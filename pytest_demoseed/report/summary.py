@@ -1,21 +1,83 @@
-"""Plain-text lines that describe a dataset: rows per table, rows and seconds per phase.
+"""Plain-text lines that describe a dataset: its overrides, rows per table, rows and seconds per phase.
 
 The pytest terminal summary and the ``demoseed`` command print the same lines from here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Mapping
+from typing import Any
 
 from pytest_demoseed.build.dataset import Dataset
 from pytest_demoseed.scenario.declare import Scenario
 
-__all__ = ["describe_counts", "describe_phases"]
+__all__ = [
+    "describe_counts",
+    "describe_overrides",
+    "describe_phases",
+    "describe_rows",
+    "scenario_tables",
+    "show_setting",
+]
 
 
 def describe_counts(counts: Mapping[str, int]) -> str:
     """``parties 6, electors 2,000``: the tables that have rows, in the order given."""
     return ", ".join(f"{name} {count:,}" for name, count in counts.items() if count)
+
+
+def show_setting(value: Any) -> str:
+    """A setting as ``--demo-set`` takes it: ``0.5``, ``true``, ``none``, ``0.6,0.4``,
+    ``2026-03-01``; text with spaces (or none at all) is quoted, so a line stays one token per
+    setting."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        return ",".join(show_setting(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return json.dumps(text) if not text or any(c.isspace() or c == '"' for c in text) else text
+
+
+def describe_overrides(dataset: Dataset, scenario: Scenario) -> str:
+    """``votes.count=80 attendance.rate=0.5``: the settings of ``dataset`` that differ from
+    ``scenario``'s defaults, in phase order, so two specs of one scenario and seed tell apart
+    in the summary; empty when the spec is the scenario as declared."""
+    defaults = scenario.defaults()
+    parts = []
+    for found in scenario.phases:
+        given = dataset.settings.get(found.name, {})
+        for key, default in defaults.get(found.name, {}).items():
+            # compared as shown: a kept snapshot's sidecar (JSON) holds lists, not tuples
+            if key in given and show_setting(given[key]) != show_setting(default):
+                parts.append(f"{found.name}.{key}={show_setting(given[key])}")
+    return " ".join(parts)
+
+
+def scenario_tables(scenario: Scenario) -> list[str]:
+    """The tables the scenario's phases declare (``@phase(tables=...)``), in phase order."""
+    found: list[str] = []
+    for item in scenario.phases:
+        found.extend(t for t in item.tables if t not in found)
+    return found
+
+
+def describe_rows(dataset: Dataset, scenario: Scenario) -> str:
+    """``attendances 25, candidates 4, ...``: rows of the tables the scenario's phases declare
+    (0 included: a phase that made none), in the dataset's order; other tables of the same
+    metadata are not the scenario's and are left out. A scenario that declares no tables shows
+    the tables that have rows."""
+    declared = set(scenario_tables(scenario))
+    if not declared:
+        return describe_counts(dataset.counts)
+    return ", ".join(f"{name} {count:,}" for name, count in dataset.counts.items() if name in declared)
 
 
 def describe_phases(dataset: Dataset, scenario: Scenario) -> str:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.errors import ScenarioError, SeedRefused
 from pytest_demoseed.generate.determinism import canonical_json
-from pytest_demoseed.scenario.declare import Scenario
+from pytest_demoseed.scenario.declare import Phase, Scenario
 from pytest_demoseed.scenario.registry import get_scenario
 
-__all__ = ["ScenarioSpec", "parse_assignment", "resolve_spec"]
+__all__ = ["ScenarioSpec", "check_reused_phases", "parse_assignment", "reused_phases", "resolve_spec"]
 
 Overrides = Mapping[str, Mapping[str, Any]]
 
@@ -106,8 +106,9 @@ def resolve_spec(
     ``scenario`` is used as given; a name is looked up in the current registry (the run's,
     inside pytest).
 
-    With ``fresh_database`` a phase that needs the rows of a phase that is off is an error
-    (there can be none); seeding an existing database allows it.
+    With ``fresh_database`` (the fixtures' databases always are) :func:`check_reused_phases`
+    runs here, against a database that holds no rows; otherwise the caller runs it once it
+    has connected (``seed()`` does, inside the build's transaction).
     """
     if isinstance(scenario, str):
         scenario = get_scenario(scenario)
@@ -133,12 +134,40 @@ def resolve_spec(
                 raise ScenarioError(f"phase {item.name!r} requires unknown phase {needed!r}")
             if order.index(needed) > order.index(item.name):
                 raise ScenarioError(f"phase {item.name!r} must come after {needed!r}")
-            if fresh_database and not by_name[needed].get("enabled", True):
-                raise ScenarioError(
-                    f"phase {item.name!r} needs rows from phase {needed!r}, which is disabled, "
-                    f"and a fresh database has none; enable {needed} or disable {item.name}"
-                )
     for item in scenario.phases:
         if item.check is not None:
             item.check(by_name)
-    return ScenarioSpec(scenario, seed, tuple(resolved))
+    spec = ScenarioSpec(scenario, seed, tuple(resolved))
+    if fresh_database:
+        check_reused_phases(spec, lambda _phase: False)
+    return spec
+
+
+def reused_phases(spec: ScenarioSpec) -> list[tuple[Phase, Phase]]:
+    """``(phase, needed)`` pairs: an enabled phase that reads the rows of a disabled one."""
+    scenario = spec.scenario
+    pairs: list[tuple[Phase, Phase]] = []
+    for item in scenario.phases:
+        if not spec.enabled(item.name):
+            continue
+        for needed in item.required_phases(spec.phase_settings(item.name)):
+            if not spec.enabled(needed):
+                pairs.append((item, scenario.phase(needed)))
+    return pairs
+
+
+def check_reused_phases(spec: ScenarioSpec, has_rows: Callable[[Phase], bool]) -> None:
+    """The one rule for a disabled phase, for the fixtures, ``seed()`` and the command alike.
+
+    A phase that is off makes no rows, so an enabled phase that needs them reuses the rows
+    already in the database; when there are none (``has_rows(phase)`` is false: none of the
+    tables it writes holds a row, as in any fresh database) the spec is a usage error naming
+    both phases, rather than a build that quietly makes nothing for the phases after it.
+    """
+    for item, needed in reused_phases(spec):
+        if not has_rows(needed):
+            raise SeedRefused(
+                f"phase {item.name!r} needs rows from phase {needed.name!r}, which is disabled, "
+                f"and the database holds none (a fresh database never does); "
+                f"enable {needed.name} or disable {item.name}"
+            )

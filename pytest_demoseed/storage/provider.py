@@ -34,8 +34,8 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,15 @@ __all__ = ["DatabaseProvider", "Provided"]
 
 @dataclass(frozen=True)
 class Provided:
-    """A spec's data in this worker's database: its engine, the dataset description, and the
-    spec it was made from (so fixtures reach the scenario object, not a name to look up)."""
+    """A spec's data in this worker's database: its engine, the dataset description, the
+    spec it was made from (so fixtures reach the scenario object, not a name to look up), and
+    its key counters as cloned (sequences / AUTO_INCREMENT: empty on SQLite)."""
 
     engine: sa.Engine
     dataset: Dataset
     url: str
     spec: ScenarioSpec
+    counters: Mapping[str, Any] = field(default_factory=dict)
 
 
 class DatabaseProvider:
@@ -99,6 +101,8 @@ class DatabaseProvider:
         self.metadata_for = metadata_for or (lambda spec: spec.scenario.metadata)
         self.on_progress = on_progress
         self._provided: dict[str, Provided] = {}
+        #: spec keys whose counters a test without the reset may have moved since the last reset
+        self._touched: set[str] = set()
 
     def _suffix(self, spec: ScenarioSpec) -> list[str]:
         suffix = [] if spec.key == self.default_spec.key else [spec.short_key]
@@ -158,7 +162,26 @@ class DatabaseProvider:
         )
         # Pooled, also on SQLite: each test's connect + PRAGMA would otherwise cost ~0.25 ms.
         # The file is this worker's alone, and close() disposes the pool before it is dropped.
-        return Provided(make_engine(target, poolclass=sa.pool.QueuePool), dataset, target, spec)
+        engine = make_engine(target, poolclass=sa.pool.QueuePool)
+        # read now, before any test ran: what ``reset_counters`` puts back
+        return Provided(engine, dataset, target, spec, self.backend.read_counters(engine))
+
+    def reset_counters(self, provided: Provided, *, if_touched: bool = False) -> list[str]:
+        """Put ``provided``'s key counters back where the clone had them (those that moved).
+
+        ``if_touched``: only if a test without the reset used the database since the last one
+        (see :meth:`touched`), so a run of reset tests checks once per test, not twice. Call
+        with no transaction open on its tables: on MariaDB this is ALTER TABLE.
+        """
+        if if_touched and provided.dataset.spec_key not in self._touched:
+            return []
+        self._touched.discard(provided.dataset.spec_key)
+        return self.backend.restore_counters(provided.engine, provided.counters)
+
+    def touched(self, provided: Provided) -> None:
+        """A test that does not reset the counters used ``provided``'s database: it may have
+        moved them."""
+        self._touched.add(provided.dataset.spec_key)
 
     def _sidecar(self, key: str) -> Path:
         return self.snapshot_dir / f"{key}.json"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["Backend"]
 
@@ -29,3 +33,9 @@ class Backend(Protocol):
     def drop_snapshots(self, snapshot_dir: Path) -> None: ...
     def start_run(self, snapshot_dir: Path) -> None: ...
     def end_run(self) -> None: ...
+    # Key counters (sequences, AUTO_INCREMENT) are not transactional on a server: a rolled-back
+    # insert still moves them. ``read_counters`` gives each counter's state (opaque, compared by
+    # equality); ``restore_counters`` puts back those that moved (names returned), on a
+    # connection of its own.
+    def read_counters(self, engine: sa.Engine) -> dict[str, Any]: ...
+    def restore_counters(self, engine: sa.Engine, saved: Mapping[str, Any]) -> list[str]: ...

@@ -11,7 +11,7 @@ Database comments need MariaDB 10.5 or later.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +31,15 @@ CLONE_THREADS = int(os.environ.get("DEMOSEED_MYSQL_CLONE_THREADS", "2"))
 
 def _q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
+
+
+def _auto_increments(conn: sa.Connection) -> dict[str, int]:
+    """The next AUTO_INCREMENT value of each table of the connection's database."""
+    rows = conn.exec_driver_sql(
+        "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL"
+    )
+    return {str(name): int(value) for name, value in rows}
 
 
 def _lock_name(kind: str, text: str) -> str:
@@ -145,6 +154,29 @@ class MySQLBackend(ServerBackend):
                 self._drop(conn, name)
                 raise
         return self.url_for(name, target_url)
+
+    # -- key counters ----------------------------------------------------------------------
+    def read_counters(self, engine: sa.Engine) -> dict[str, Any]:
+        """Each table's next AUTO_INCREMENT value: InnoDB does not roll it back."""
+        with engine.connect() as conn:
+            return _auto_increments(conn)
+
+    def restore_counters(self, engine: sa.Engine, saved: Mapping[str, Any]) -> list[str]:
+        """``ALTER TABLE ... AUTO_INCREMENT`` for the tables whose counter moved.
+
+        ALTER TABLE commits implicitly and waits for every open transaction on the table, so
+        this runs on a connection of its own, after the test's transaction was rolled back
+        and its connection closed (or before it began). (Lowering the counter is allowed down
+        to the table's max key + 1, which after the rollback is the clone's again.)
+        """
+        with engine.connect() as conn:
+            now = _auto_increments(conn)
+            conn.commit()
+            moved = [name for name, value in saved.items() if now.get(name, value) != value]
+            for name in moved:
+                conn.exec_driver_sql(f"ALTER TABLE {_q(name)} AUTO_INCREMENT = {int(saved[name])}")
+            conn.commit()
+        return moved
 
     def _copy_tables(self, conn: Any, source: str, target: str) -> None:
         """Same DDL (foreign keys and AUTO_INCREMENT counters included), then the rows."""

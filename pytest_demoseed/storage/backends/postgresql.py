@@ -8,7 +8,7 @@ engine first, and a clone that still finds the template busy terminates the stra
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,13 @@ OBJECT_IN_USE = "55006"
 #: Measured in benchmarks/bench_clone.py (RESULTS.md): WAL_LOG is faster here for small and
 #: 1M-row templates alike, and does not force the two checkpoints FILE_COPY needs.
 CLONE_STRATEGY = os.environ.get("DEMOSEED_PG_CLONE_STRATEGY", "WAL_LOG").upper()
+
+
+#: Every sequence of the database's own schemas, as a name ``setval`` and ``FROM`` accept.
+_SEQUENCES = sa.text(
+    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
+    "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+)
 
 
 def _int_key(text: str) -> int:
@@ -168,6 +175,52 @@ class PostgresBackend(ServerBackend):
                 name = self._claim(conn, target, fallback)
                 conn.execute(f"ALTER DATABASE {_q(temp)} RENAME TO {_q(name)}")
         return self.url_for(name, target_url)
+
+    # -- key counters ----------------------------------------------------------------------
+    def read_counters(self, engine: sa.Engine) -> dict[str, Any]:
+        """Each sequence's ``(last_value, is_called)``: sequences are not transactional, a
+        rolled-back insert still moved them. (Read from the sequences themselves: the
+        ``pg_sequences`` view shows no value for one that is not "called", as a sequence the
+        builder moved past its keys is.)"""
+        with engine.connect() as conn:
+            names = [str(name) for (name,) in conn.execute(_SEQUENCES)]
+            return _states(conn, names)
+
+    def restore_counters(self, engine: sa.Engine, saved: Mapping[str, Any]) -> list[str]:
+        """``setval`` the sequences whose state is not ``saved``'s: one statement, one round
+        trip, in autocommit (a rollback would not undo ``setval`` anyway).
+
+        A sequence has moved when ``pg_sequence_last_value`` (its last value if called, else
+        null) differs from the saved state; ``nextval``, the way a test moves one, always
+        leaves it called. A test database's counters need not wait for the disk:
+        ``synchronous_commit`` is off for that statement.
+        """
+        if not saved:
+            return []
+        rows, params = [], {}
+        for i, (name, (value, called)) in enumerate(saved.items()):
+            rows.append(f"(CAST(:n{i} AS text), CAST(:v{i} AS bigint), CAST(:c{i} AS boolean))")
+            params.update({f"n{i}": name, f"v{i}": value, f"c{i}": called})
+        statement = sa.text(
+            "SELECT t.name, set_config('synchronous_commit', 'off', true), "
+            "setval(CAST(t.name AS regclass), t.last, t.called) "
+            f"FROM (VALUES {', '.join(rows)}) AS t(name, last, called) "
+            "WHERE pg_sequence_last_value(CAST(t.name AS regclass)) "
+            "IS DISTINCT FROM CASE WHEN t.called THEN t.last END"
+        )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return [str(name) for name, _, _ in conn.execute(statement, params)]
+
+
+def _states(conn: sa.Connection, names: list[str]) -> dict[str, tuple[int, bool]]:
+    """``(last_value, is_called)`` of each sequence (quoted names from ``_SEQUENCES``), in one
+    query. (The test's own DDL is rolled back, so the clone's sequences are all still there.)"""
+    if not names:
+        return {}
+    union = " UNION ALL ".join(
+        f"SELECT {i}, last_value, is_called FROM {name}" for i, name in enumerate(names)
+    )
+    return {names[i]: (int(value), bool(called)) for i, value, called in conn.execute(sa.text(union))}
 
 
 def _literal(text: str) -> str:
