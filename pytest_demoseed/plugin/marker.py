@@ -1,7 +1,8 @@
 """The ``demo_scenario`` and ``demo_reset_sequences`` markers: their arguments, validated the way
 Python validates a call.
 
-Light (the hooks import it when pytest starts): resolving a marker's spec is the run state's job.
+Light (the hooks import it when pytest starts): resolving a marker's spec is the job of
+:class:`~pytest_demoseed.plugin.specs.RunSpecs`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from pytest_demoseed.plugin.options import parse_seed
 
 if TYPE_CHECKING:
-    from pytest_demoseed.plugin.state import DemoState
+    from pytest_demoseed.plugin.specs import RunSpecs
     from pytest_demoseed.scenario.spec import ScenarioSpec
 
 __all__ = [
@@ -47,7 +48,7 @@ def _arguments(
     return name, seed, settings
 
 
-def marker_spec(mark: pytest.Mark, state: DemoState, where: str) -> ScenarioSpec:
+def marker_spec(mark: pytest.Mark, specs: RunSpecs, where: str) -> ScenarioSpec:
     """The spec a marker asks for, or a one-line UsageError naming the test."""
     try:
         name, seed, phase_settings = _arguments(*mark.args, **mark.kwargs)
@@ -64,7 +65,7 @@ def marker_spec(mark: pytest.Mark, state: DemoState, where: str) -> ScenarioSpec
             )
     checked_seed = None if seed is None else parse_seed(seed, f"{where}: marker seed")
     try:
-        return state.spec_for(name, checked_seed, phase_settings)
+        return specs.spec_for(name, checked_seed, phase_settings)
     except pytest.UsageError as exc:
         raise pytest.UsageError(f"{where}: {exc}") from None
 
@@ -86,12 +87,12 @@ def _no_dotted_keys(phase_settings: Mapping[str, Any], where: str) -> None:
         )
 
 
-def spec_for_item(item: pytest.Item, state: DemoState) -> ScenarioSpec:
+def spec_for_item(item: pytest.Item, specs: RunSpecs) -> ScenarioSpec:
     """The closest marker's spec, or the run's."""
     mark = item.get_closest_marker(MARKER)
     if mark is None:
-        return state.default_spec
-    return marker_spec(mark, state, item.nodeid)
+        return specs.default
+    return marker_spec(mark, specs, item.nodeid)
 
 
 def _reset_arguments(enabled: bool = True) -> bool:

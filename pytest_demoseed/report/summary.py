@@ -14,6 +14,8 @@ from pytest_demoseed.build.dataset import Dataset
 from pytest_demoseed.scenario.declare import Scenario
 
 __all__ = [
+    "summary_lines",
+    "summary_record",
     "describe_counts",
     "describe_overrides",
     "describe_phases",
@@ -101,3 +103,55 @@ def describe_phases(dataset: Dataset, scenario: Scenario) -> str:
         made = f" {rows:,} row{'' if rows == 1 else 's'}" if tables else ""
         parts.append(f"{name}{made} {seconds:.3f}s")
     return ", ".join(parts)
+
+
+#: Per-worker values kept beside the Dataset in a summary record (they are not part of it).
+_TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
+_LOCAL = frozenset({"worker", "phases", "overrides", "rows", *_TIMINGS})
+
+
+def summary_record(dataset: Dataset, scenario: Scenario, worker: str) -> dict[str, Any]:
+    """What a worker provided, as plain values an xdist worker can send to the controller; the
+    lines that need the scenario object (its defaults, its tables, its phases) are written here,
+    where it is at hand."""
+    return {
+        **dataset.as_dict(),
+        **{k: dataset.extra.get(k, 0.0) for k in _TIMINGS},
+        "overrides": describe_overrides(dataset, scenario),
+        "rows": describe_rows(dataset, scenario),
+        "phases": describe_phases(dataset, scenario),
+        "worker": worker,
+    }
+
+
+def summary_lines(records: list[dict[str, Any]]) -> list[str]:
+    """The terminal summary's lines: each spec once (its settings that differ from the
+    scenario's defaults in its first line), then each worker that built or cloned it."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for item in records:
+        seen.setdefault(item["spec_key"], []).append(item)
+    lines = []
+    for items in seen.values():
+        first = items[0]
+        dataset = Dataset.from_dict({k: v for k, v in first.items() if k not in _LOCAL})
+        overrides = f" {first['overrides']}" if first.get("overrides") else ""
+        lines.append(
+            f"{dataset.scenario} seed={dataset.seed}{overrides} fingerprint={dataset.fingerprint} "
+            f"({dataset.total_rows:,} rows)"
+        )
+        lines.append("  rows: " + first["rows"])
+        lines.append("  phases: " + first["phases"])
+        if dataset.fallbacks:
+            lines.append("  per-row fallbacks: " + "; ".join(dataset.fallbacks))
+        for item in sorted(items, key=lambda d: d["worker"]):
+            lines.append(f"  {item['worker']}: {_timing(item)} -> {item['database']}")
+    return lines
+
+
+def _timing(item: dict[str, Any]) -> str:
+    """``built in 1.2s, cloned in 0.05s`` or ``cloned in 0.05s (waited 1.2s for the build)``."""
+    clone, wait = item.get("clone_seconds", 0.0), item.get("wait_seconds", 0.0)
+    text = f"cloned in {clone:.3f}s"
+    if item["source"] == "built":
+        text = f"built in {item.get('snapshot_build_seconds') or item['source_seconds']:.3f}s, " + text
+    return text + (f" (waited {wait:.3f}s for the snapshot lock)" if wait >= 0.01 else "")
