@@ -118,7 +118,7 @@ preferences = sa.Table("preferences", metadata, sa.Column("key", sa.String(40), 
 POLLS_MODELS = """
 import datetime as dt
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):

@@ -50,6 +50,7 @@ from typing import Any
 
 import pytest
 import tomllib
+from models import POLLS_MODELS
 from sybil import Example, Sybil
 from sybil.evaluators.python import PythonEvaluator
 from sybil.parsers.markdown import CodeBlockParser, SkipParser
@@ -67,30 +68,8 @@ DATA_LANGUAGES = {"json", "toml"}
 #: The reader's application the "Your own scenarios" blocks import: models and a factory.
 MYAPP = {
     "myapp/__init__.py": "",
-    "myapp/models.py": """
-import datetime as dt
-
-import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Poll(Base):
-    __tablename__ = "polls"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question: Mapped[str] = mapped_column(sa.String(200))
-
-
-class Vote(Base):
-    __tablename__ = "votes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
-
-
+    "myapp/models.py": POLLS_MODELS
+    + """
 class Team(Base):
     __tablename__ = "teams"
     id: Mapped[int] = mapped_column(primary_key=True)
