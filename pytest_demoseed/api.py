@@ -85,7 +85,9 @@ class Report:
 
     ``fingerprint`` covers the rows this call wrote; on an empty database (or with
     ``clear=True``) it equals :func:`database_fingerprint` of the database afterwards.
-    ``database`` is the URL with any password hidden.
+    ``database`` is the URL with any password hidden. ``fallbacks`` lists the columns a
+    factory had to build row by row (``"players: PlayerFactory: 100,000 rows built per row by
+    the factory for token (LazyFunction)"``), the slow path: empty when every column compiled.
     """
 
     scenario: str
@@ -97,6 +99,7 @@ class Report:
     fingerprint: str
     settings: Mapping[str, Mapping[str, Any]]
     cleared: bool = False
+    fallbacks: tuple[str, ...] = ()
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -111,6 +114,7 @@ class Report:
             fingerprint=dataset.fingerprint,
             settings=_frozen({k: _frozen(v) for k, v in dataset.settings.items()}),
             cleared=cleared,
+            fallbacks=tuple(dataset.fallbacks),
             dataset=dataset,
         )
 
@@ -131,7 +135,8 @@ class Report:
         data: dict[str, Any] = {}
         for item in dataclasses.fields(self):
             if item.compare:  # not ``dataset``: the build's own object, not a value
-                data[item.name] = _thawed(getattr(self, item.name))
+                value = _thawed(getattr(self, item.name))
+                data[item.name] = list(value) if isinstance(value, tuple) else value
             if item.name == "counts":
                 data["total_rows"] = self.total_rows
         return data

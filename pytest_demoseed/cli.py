@@ -28,7 +28,7 @@ from pytest_demoseed import __version__
 from pytest_demoseed.api import Report, clear, database_fingerprint, resolve, seed
 from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError, SeedRefused, first_line
 from pytest_demoseed.report.command import MODES, choose
-from pytest_demoseed.report.summary import describe_counts
+from pytest_demoseed.report.summary import describe_counts, describe_fallbacks
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import all_scenarios, get_scenario, register_all, scenario_names
 from pytest_demoseed.storage.urls import parse_url
@@ -220,8 +220,10 @@ def _summary(report: Report) -> str:
         f"  {report.total_rows:,} rows in {report.seconds:.3f}s "
         f"({report.rows_per_second:,.0f} rows/s): {describe_counts(report.counts)}",
         "  phases: " + ", ".join(f"{name} {secs:.3f}s" for name, secs in report.phase_seconds.items()),
-        f"  fingerprint {report.fingerprint}",
     ]
+    if report.fallbacks:  # the slow path, named as the pytest summary names it
+        lines.append("  " + describe_fallbacks(report.fallbacks))
+    lines.append(f"  fingerprint {report.fingerprint}")
     return "\n".join(lines)
 
 

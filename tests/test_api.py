@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import factory
 import pytest
 import sqlalchemy as sa
-from models import THINGS
+from factory.alchemy import SQLAlchemyModelFactory
+from models import THINGS, Base, Team
 from servers import Server
 
 from pytest_demoseed import (
@@ -26,6 +28,7 @@ from pytest_demoseed import (
     ScenarioError,
     clear,
     database_fingerprint,
+    factory_batches,
     get_scenario,
     phase,
     seed,
@@ -514,3 +517,35 @@ def test_seed_writes_what_the_fixtures_see(pytester: pytest.Pytester, tmp_path: 
         create_schema=True,
     )
     assert line.split("FINGERPRINT ", 1)[1] == f"{report.fingerprint} {sorted(report.counts.items())}"
+
+
+# --- per-row fallbacks are reported ---------------------------------------------------------------
+
+
+class LazyTeamFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        model = Team
+
+    name = factory.LazyFunction(lambda: "Team")  # not compiled: built per row by the factory
+
+
+def test_the_report_lists_per_row_fallbacks(tmp_path: Path) -> None:
+    """A column the batch path cannot compile (``LazyFunction``) is built per row by the factory:
+    ``Report.fallbacks`` (and ``as_dict()``) say so, as the pytest summary does."""
+
+    @phase("teams", tables=("teams",))
+    def teams_phase(ctx: PhaseContext) -> Iterator[Any]:
+        yield from factory_batches(ctx, LazyTeamFactory, 5)
+
+    report = seed(
+        f"sqlite:///{tmp_path / 'teams.sqlite'}",
+        Scenario("lazy-teams", (teams_phase,), Base.metadata),
+        create_schema=True,
+    )
+    (note,) = report.fallbacks
+    assert note.startswith(
+        "teams: LazyTeamFactory: 5 rows built per row by the factory for name (LazyFunction)"
+    )
+    assert report.as_dict()["fallbacks"] == [note]
+    compiled = seed(f"sqlite:///{tmp_path / 'small.sqlite'}", "small", create_schema=True)
+    assert compiled.fallbacks == () and compiled.as_dict()["fallbacks"] == []

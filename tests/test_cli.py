@@ -27,6 +27,7 @@ from servers import server as server_fixture  # noqa: F401  (fixture `server`)
 
 from pytest_demoseed import database_fingerprint, get_scenario, seed
 from pytest_demoseed.cli import main
+from pytest_demoseed.scenario import registry
 from pytest_demoseed.storage.engines import make_engine
 
 BUILTINS = ("baseline", "small", "empty", "landslide", "close-race", "low-turnout", "large")
@@ -704,3 +705,69 @@ def test_create_database_without_the_privilege_is_one_line(
             else:
                 with conn.cursor() as cursor:
                     cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+# --- per-row fallbacks in the command's summary -------------------------------------------------------
+
+LAZY_TEAMS = """
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from models import Base, Team
+
+from pytest_demoseed import Scenario, factory_batches, phase
+
+
+class LazyTeamFactory(SQLAlchemyModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.LazyFunction(lambda: "Team")  # not compiled: built per row by the factory
+
+
+@phase("teams", tables=("teams",))
+def teams(ctx):
+    yield from factory_batches(ctx, LazyTeamFactory, 5)
+
+
+LAZY_TEAMS = Scenario("lazy-teams", (teams,), Base.metadata)
+"""
+
+
+def test_seed_prints_per_row_fallbacks_like_the_pytest_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lazy_teams_scenarios.py").write_text(LAZY_TEAMS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("DEMOSEED_SCENARIOS", raising=False)
+    args = ["--scenarios", "lazy_teams_scenarios", "seed", "--scenario", "lazy-teams", "--create-schema"]
+    try:
+        with registry.using(registry.Registry()):  # the module's scenario does not outlive the test
+            code = main([*args, "--db-url", sqlite_url(tmp_path / "a.sqlite"), "--progress", "none"])
+            out = capsys.readouterr().out
+            assert code == 0, out
+            (line,) = [x for x in out.splitlines() if "per-row fallbacks" in x]
+            assert line.startswith(
+                "  per-row fallbacks: teams: LazyTeamFactory: 5 rows built per row by the factory "
+                "for name (LazyFunction)"
+            ), line
+            assert main([*args, "--db-url", sqlite_url(tmp_path / "b.sqlite"), "--progress", "json"]) == 0
+            _, report = events_and_report(capsys.readouterr().out)
+            assert report["fallbacks"] == [line.removeprefix("  per-row fallbacks: ")]
+            assert (
+                main(
+                    [
+                        "seed",
+                        "--scenario",
+                        "small",
+                        "--create-schema",
+                        "--progress",
+                        "none",
+                        "--db-url",
+                        sqlite_url(tmp_path / "c.sqlite"),
+                    ]
+                )
+                == 0
+            )
+            assert "per-row fallbacks" not in capsys.readouterr().out  # only when there are some
+    finally:
+        sys.modules.pop("lazy_teams_scenarios", None)

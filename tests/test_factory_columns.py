@@ -8,6 +8,7 @@ import random
 import re
 import time
 import tracemalloc
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from factory.alchemy import SQLAlchemyModelFactory
 from models import Base, Player, Team
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from summary import summary_fingerprints
 
 from pytest_demoseed import (
@@ -92,7 +94,7 @@ def conn() -> Iterator[sa.Connection]:
     engine.dispose()
 
 
-def make_ctx(conn: sa.Connection, seed_value: int) -> PhaseContext:
+def make_ctx(conn: sa.Connection, seed_value: int, metadata: sa.MetaData = Base.metadata) -> PhaseContext:
     return PhaseContext(
         conn=conn,
         phase="players",
@@ -101,9 +103,9 @@ def make_ctx(conn: sa.Connection, seed_value: int) -> PhaseContext:
         rng=seeded_random(seed_value),
         faker=seeded_faker(seed_value),
         clock=dt.datetime(2026, 3, 1),
-        metadata=Base.metadata,
+        metadata=metadata,
         shared={},
-        ids=IdAllocator(conn, Base.metadata),
+        ids=IdAllocator(conn, metadata),
         _progress=lambda phase_name, counters: None,
     )
 
@@ -427,3 +429,204 @@ def test_the_terminal_summary_lists_per_row_fallbacks_and_the_data_holds_under_r
         )
         fingerprints.append(summary_fingerprints(result)[("club", 42)])
     assert fingerprints[0] == fingerprints[1]
+
+
+# --- fixed= wins, any key type, keys for the next phase ------------------------------------------
+
+
+def _boom(*args: Any) -> Any:
+    raise AssertionError("a declaration fixed= or ids= provides was evaluated")
+
+
+class FixedWinsFactory(PlayerFactory):
+    """Declarations the batch path cannot take, each provided by ``fixed=`` or ``ids=``."""
+
+    id = factory.LazyFunction(_boom)
+    team = factory.LazyFunction(_boom)  # a relationship whose foreign key fixed= gives
+    city = factory.Faker("street_name")  # an unmapped provider
+    token = factory.LazyFunction(_boom)
+    league = factory.LazyAttribute(lambda o: f"{o.city} league")  # reads only a fixed column
+
+
+def test_a_declaration_fixed_or_ids_provides_is_never_evaluated_nor_a_fallback(
+    conn: sa.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = compile_factory(FixedWinsFactory, faker.Faker("en_US"))
+    assert set(plan.fallback) == {"id", "team", "city", "token"}  # on its own, the factory falls back
+    monkeypatch.setattr(FixedWinsFactory, "build", _boom)  # no row is built by the factory
+    columns, rows, ctx = rows_of(
+        conn,
+        1,
+        FixedWinsFactory,
+        count=50,
+        batch_size=20,
+        ids=range(11, 61),
+        fixed={"team_id": 1, "city": "Leeds", "token": lambda row: f"t{row}"},
+    )
+    assert ctx.fallbacks == []
+    data = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert [row["id"] for row in data] == list(range(11, 61))
+    assert [row["token"] for row in data] == [f"t{row}" for row in range(50)]
+    assert {(row["team_id"], row["city"], row["league"]) for row in data} == {(1, "Leeds", "Leeds league")}
+    assert all(row["handle"] == row["name"].lower().replace(" ", "_") for row in data)  # still compiled
+
+
+class KeyBase(DeclarativeBase):
+    pass
+
+
+class Study(KeyBase):
+    __tablename__ = "studies"
+    uid: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(40))
+    code: Mapped[str] = mapped_column(sa.String(20))
+
+
+class Series(KeyBase):
+    __tablename__ = "series"
+    uid: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    study_uid: Mapped[str] = mapped_column(sa.ForeignKey("studies.uid"))
+    study: Mapped[Study] = relationship()
+
+
+class Image(KeyBase):
+    __tablename__ = "images"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    series_uid: Mapped[str] = mapped_column(sa.ForeignKey("series.uid"))
+    path: Mapped[str] = mapped_column(sa.String(80))
+    series: Mapped[Series] = relationship()
+
+
+class StudyTag(KeyBase):
+    __tablename__ = "study_tags"
+    study_uid: Mapped[str] = mapped_column(sa.ForeignKey("studies.uid"), primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    note: Mapped[str] = mapped_column(sa.String(40))
+    study: Mapped[Study] = relationship()
+
+
+class StudyFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        model = Study
+
+    uid = factory.Faker("uuid4")  # not mapped: ids= gives it
+    title = factory.Sequence(lambda n: f"study {n}")
+    code = factory.LazyAttribute(lambda o: o.uid.lower())
+
+
+class SeriesFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        model = Series
+
+    uid = factory.Sequence(lambda n: f"SE{n:04d}")
+    study = factory.SubFactory(StudyFactory)
+
+
+class ImageFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        model = Image
+
+    id = factory.Faker("uuid4", cast_to=None)
+    series = factory.SubFactory(SeriesFactory)
+    path = factory.LazyAttribute(lambda o: f"{o.series_uid}/{o.id.hex}.dcm")
+
+
+class StudyTagFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        model = StudyTag
+
+    study = factory.SubFactory(StudyFactory)
+    label = factory.Sequence(lambda n: f"tag{n}")
+    note = "seen"
+
+
+@pytest.fixture()
+def key_conn() -> Iterator[sa.Connection]:
+    engine = sa.create_engine("sqlite://")
+    KeyBase.metadata.create_all(engine)
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()
+
+
+def drain(batches: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Every row of a ``factory_batches`` generator, by column, and what it returned."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration as done:
+            return rows, done.value
+        rows.extend(dict(zip(batch.columns, row, strict=True)) for row in batch.rows)
+
+
+def test_ids_take_string_and_uuid_keys(key_conn: sa.Connection) -> None:
+    ctx = make_ctx(key_conn, 1, KeyBase.metadata)
+    uids = [f"ST{n:03d}" for n in range(7)]
+    studies, keys = drain(factory_batches(ctx, StudyFactory, 7, ids=uids, batch_size=3))
+    assert keys == uids
+    assert [(r["uid"], r["title"], r["code"]) for r in studies] == [
+        (uid, f"study {n}", uid.lower())
+        for n, uid in enumerate(uids)  # sequence number = row index
+    ]
+    images = [uuid.UUID(int=ctx.rng.getrandbits(128)) for _ in range(5)]
+    made, keys = drain(factory_batches(ctx, ImageFactory, 5, ids=images, fixed={"series_uid": "SE0001"}))
+    assert keys == images and ctx.fallbacks == []
+    assert [(r["id"], r["path"]) for r in made] == [(i, f"SE0001/{i.hex}.dcm") for i in images]
+
+
+def test_composite_keys_come_through_fixed_and_come_back_as_tuples(key_conn: sa.Connection) -> None:
+    ctx = make_ctx(key_conn, 1, KeyBase.metadata)
+    fixed = {"study_uid": lambda row: f"ST{row // 2}"}
+    made, keys = drain(factory_batches(ctx, StudyTagFactory, 4, fixed=fixed, batch_size=3))
+    assert keys == [("ST0", "tag0"), ("ST0", "tag1"), ("ST1", "tag2"), ("ST1", "tag3")]
+    assert [(r["study_uid"], r["label"], r["note"]) for r in made] == [(*key, "seen") for key in keys]
+    with pytest.raises(
+        ScenarioError, match=r"ids= needs a one-column primary key; .*\(study_uid, label\) in fixed="
+    ):
+        factory_batches(ctx, StudyTagFactory, 2, ids=[1, 2], fixed=fixed)
+    with pytest.raises(ScenarioError, match=r"'studies' has no single integer primary key .* ids="):
+        ctx.allocate("studies", 3)
+
+
+def test_allocated_keys_are_returned_as_the_range(conn: sa.Connection) -> None:
+    ctx = make_ctx(conn, 1)
+    _, keys = drain(factory_batches(ctx, PlayerFactory, 30, fixed={"team_id": 1}, batch_size=8))
+    assert keys == range(1, 31)
+
+
+def test_three_levels_of_string_keyed_rows_pass_their_keys_to_the_next_phase(tmp_path: Any) -> None:
+    @phase("studies", tables=("studies",))
+    def studies(ctx: PhaseContext) -> Iterator[Any]:
+        uids = yield from factory_batches(ctx, StudyFactory, 3, ids=[f"ST{n}" for n in range(3)])
+        ctx.share("study_uids", uids)
+
+    @phase("series", tables=("series",), requires=("studies",))
+    def series(ctx: PhaseContext) -> Iterator[Any]:
+        parents = ctx.need("study_uids", "studies")
+        fixed = {"study_uid": lambda row: parents[row % 3]}
+        keys = yield from factory_batches(ctx, SeriesFactory, 6, fixed=fixed, batch_size=4)
+        ctx.share("series_uids", keys)  # made by the factory's Sequence: collected from the rows
+
+    @phase("images", tables=("images",), requires=("series",))
+    def images(ctx: PhaseContext) -> Iterator[Any]:
+        parents = ctx.need("series_uids", "series")
+        ids = [uuid.UUID(int=ctx.rng.getrandbits(128)) for _ in range(12)]
+        yield from factory_batches(
+            ctx, ImageFactory, 12, ids=ids, fixed={"series_uid": lambda row: parents[row // 2]}
+        )
+
+    scenario = Scenario("three-levels", (studies, series, images), KeyBase.metadata)
+    url = f"sqlite:///{tmp_path / 'keys.sqlite'}"
+    report = seed(url, scenario, create_schema=True)
+    assert report.counts == {"studies": 3, "series": 6, "images": 12, "study_tags": 0}
+    assert report.dataset is not None and not report.dataset.fallbacks
+    engine = sa.create_engine(url)
+    with engine.connect() as db:
+        pairs = db.execute(sa.select(Series.uid, Series.study_uid).order_by(Series.uid)).all()
+        assert [tuple(pair) for pair in pairs] == [(f"SE{n:04d}", f"ST{n % 3}") for n in range(6)]
+        joined = db.execute(
+            sa.select(sa.func.count()).select_from(Image).join(Series).join(Study)
+        ).scalar_one()
+        assert joined == 12
+    engine.dispose()

@@ -83,11 +83,33 @@ class Player(Base):
     name: Mapped[str] = mapped_column(sa.String(80))
     joined_on: Mapped[dt.date] = mapped_column(sa.Date)
     team: Mapped[Team] = relationship()
+
+
+class Artist(Base):
+    __tablename__ = "artists"
+    code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+
+
+class Album(Base):
+    __tablename__ = "albums"
+    code: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    artist_code: Mapped[str] = mapped_column(sa.ForeignKey("artists.code"))
+    title: Mapped[str] = mapped_column(sa.String(80))
+    artist: Mapped[Artist] = relationship()
+
+
+class Track(Base):
+    __tablename__ = "tracks"
+    album_code: Mapped[str] = mapped_column(sa.ForeignKey("albums.code"), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(80))
+    album: Mapped[Album] = relationship()
 """,
     "myapp/factories.py": """
 import factory
 
-from myapp.models import Player, Team
+from myapp.models import Album, Artist, Player, Team, Track
 
 
 class TeamFactory(factory.alchemy.SQLAlchemyModelFactory):
@@ -103,6 +125,31 @@ class PlayerFactory(factory.alchemy.SQLAlchemyModelFactory):
 
     team = factory.SubFactory(TeamFactory)
     name = factory.Faker("name")
+
+
+class ArtistFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = Artist
+
+    name = factory.Faker("name")
+
+
+class AlbumFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = Album
+
+    code = factory.Sequence(lambda n: f"AL{n:04d}")
+    artist = factory.SubFactory(ArtistFactory)
+    title = factory.Faker("city")
+
+
+class TrackFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = Track
+
+    album = factory.SubFactory(AlbumFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.LazyAttribute(lambda o: f"{o.album_code} #{o.number}")
 """,
 }
 

@@ -270,3 +270,43 @@ def test_settings(request, demo_dataset, demo_settings):
     # typed values, as the JSON dump keeps them: an int and a float, not '4' and '0.75'
     assert data["overrides"] == {"polls": {"count": 4}, "votes": {"share": 0.75}}
     assert data["phases"]["polls"] == {"enabled": True, "count": 4, "title": "Poll"}
+
+
+def test_after_collection_a_line_names_the_scenarios_the_tests_use(inner: Inner) -> None:
+    """The header (printed before collection) shows the run's default; once collected, one line
+    names the scenarios the selected tests get data from, markers' and the default, with counts."""
+    inner.test_file(
+        """
+import pytest
+
+pytestmark = pytest.mark.demo_scenario("small")
+
+@pytest.mark.parametrize("n", range(3))
+def test_small(n, demo_dataset):
+    pass
+
+@pytest.mark.demo_scenario(seed=3)  # a marker without a name: the run's scenario
+def test_default(demo_session):
+    pass
+
+@pytest.mark.demo_scenario()
+def test_engine(demo_engine):
+    pass
+
+@pytest.mark.demo_scenario("landslide")
+def test_deselected(demo_dataset):
+    pass
+
+def test_settings_only(demo_settings):
+    pass
+
+def test_plain():
+    pass
+"""
+    )
+    result = inner.pytester.runpytest_inprocess("-p", "no:randomly", "--collect-only", "-k", "not deselected")
+    assert result.ret == pytest.ExitCode.OK, result.outlines
+    assert header(result)["scenario"] == "baseline"  # as before: the run's default settings
+    (line,) = [x for x in result.outlines if x.startswith("demoseed: tests use")]
+    assert line == "demoseed: tests use scenarios: small (3 tests), baseline (2 tests)", result.outlines[:12]
+    assert result.outlines.index(line) > next(i for i, x in enumerate(result.outlines) if "collected" in x)

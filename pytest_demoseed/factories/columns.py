@@ -17,7 +17,7 @@ phase's context notes the fallback for the terminal summary.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,6 +399,9 @@ class _Layout:
     fixed: dict[str, FixedFn]
     kwargs: dict[str, str]  # value name -> keyword the per-row factory gets it as
     passed_as_none: list[str]  # relationship declarations the fixed foreign keys replace
+    #: declarations ``fixed`` provides (never evaluated) -> the fixed name they read as ("" for a
+    #: relationship whose foreign keys were given)
+    covered: dict[str, str] = field(default_factory=dict)
 
 
 def _local_columns(mapper: sa.orm.Mapper[Any], name: str) -> list[str]:
@@ -434,13 +437,20 @@ def _layout(plan: FactoryPlan, fixed: Mapping[str, Any]) -> _Layout:
             )
     hidden = set(meta.parameters) | set(meta.exclude)
     passed_as_none: list[str] = []
+    covered: dict[str, str] = {}
     for name in plan.order:
         target = meta.rename.get(name, name)
         local = _local_columns(mapper, target)
-        if name in fixed or name in hidden:
+        given_as = by_column.get(column_of.get(target, ""), "")
+        if name in fixed or given_as in fixed:  # fixed wins: the declaration is never evaluated
+            covered[name] = name if name in fixed else given_as
+            continue
+        if name in hidden:
             continue
         if local and all(column in by_column for column in local):
             passed_as_none.append(name)  # the phase gave its foreign keys
+            if name not in plan.subfactories:
+                covered[name] = ""
         elif local and meta.pre_declarations[name].declaration is None:
             for column in local:
                 by_column.setdefault(column, f"none:{name}")
@@ -468,7 +478,8 @@ def _layout(plan: FactoryPlan, fixed: Mapping[str, Any]) -> _Layout:
             fixed_fns[f"default:{on}"] = lambda start, stop: [identity] * (stop - start)
             by_column[on] = f"default:{on}"
     columns = [c.key for c in plan.table.columns if c.key in by_column]
-    return _Layout(columns, [by_column[c] for c in columns], fixed_fns, kwargs, passed_as_none)
+    sources = [by_column[c] for c in columns]
+    return _Layout(columns, sources, fixed_fns, kwargs, passed_as_none, covered)
 
 
 def factory_batches(
@@ -476,24 +487,31 @@ def factory_batches(
     factory_class: type[Any],
     count: int,
     *,
-    ids: Sequence[int] | None = None,
+    ids: Sequence[Any] | None = None,
     fixed: Mapping[str, Any] | None = None,
     batch_size: int = 10_000,
     plan: FactoryPlan | None = None,
-) -> Iterator[Batch]:
+) -> Generator[Batch, None, Sequence[Any]]:
     """Stream ``count`` rows of ``factory_class``'s table in batches of ``batch_size``.
 
-    ``ids`` are the rows' primary keys (allocated from ``ctx`` when the table has one integer
-    key and neither ``ids`` nor the factory nor ``fixed`` gives it); each row's factory sequence
-    number is its key minus one (its index without keys), the rule ``demo_factories`` uses, so
-    sequence-made values (codes, emails, national ids) never collide with rows a test adds.
-    ``fixed`` gives what the phase supplies, by column, relationship or declaration name: a
+    ``ids`` are the rows' primary keys, of any type (integers, strings, UUIDs), for a table with
+    a one-column key; a composite key is given column by column in ``fixed``. When the table has
+    one integer key and neither ``ids`` nor the factory nor ``fixed`` gives it, keys come from
+    ``ctx.allocate``. With integer keys each row's factory sequence number is its key minus one,
+    the rule ``demo_factories`` uses, so sequence-made values (codes, emails, national ids) never
+    collide with rows a test adds; with other keys (or none given) it is the row's index in this
+    call. ``fixed`` gives what the phase supplies, by column, relationship or declaration name: a
     constant, a per-row sequence (``count`` long), a function of the row index, or a
     :class:`BatchColumn` (a list or tuple is read per row: give a constant list as ``lambda row:
-    [...]``). Every SubFactory needs its foreign key there.
+    [...]``). Every SubFactory needs its foreign key there. A declaration that ``fixed`` or
+    ``ids`` provides is never evaluated: it costs nothing and never forces the per-row fallback.
 
     Checks happen at the call (a ScenarioError names the column); rows are made lazily, one
-    batch per ``next()``, from a private stream seeded from ``ctx.rng``.
+    batch per ``next()``, from a private stream seeded from ``ctx.rng``. The generator returns
+    the primary keys of the rows it made, in row order (``ids``, or the allocated ``range``, as
+    given; else collected from the rows, one entry per row kept in memory: a value, or a tuple
+    for a composite key), so a phase gets them for the next one with ``keys = yield from
+    factory_batches(...)``.
     """
     if batch_size < 1:
         raise ScenarioError("batch_size must be at least 1")
@@ -503,16 +521,21 @@ def factory_batches(
         per_row = isinstance(value, Sequence) and not isinstance(value, (str, bytes))
         if per_row and len(value) != count:
             raise ScenarioError(f"{plan.name}: fixed {key!r} has {len(value)} values for {count} rows")
-    key_column = integer_primary_key(plan.table)
-    pk = None if key_column is None else key_column.key
-    if pk is not None and pk not in given and pk not in plan.order:
-        ids = ids if ids is not None else ctx.allocate(plan.table.name, count)
+    key_columns = [column.key for column in plan.table.primary_key.columns]
+    integer_key = integer_primary_key(plan.table)
+    if ids is None and integer_key is not None:
+        pk = integer_key.key
+        if pk not in given and pk not in plan.order:
+            ids = ctx.allocate(plan.table.name, count)
     if ids is not None:
         if len(ids) != count:
             raise ScenarioError(f"{plan.name}: {len(ids)} ids for {count} rows")
-        if pk is None:
-            raise ScenarioError(f"{plan.name}: ids= needs a table with one integer primary key")
-        given[pk] = ids
+        if len(key_columns) != 1:
+            raise ScenarioError(
+                f"{plan.name}: ids= needs a one-column primary key; give the columns of "
+                f"{plan.table.name}'s key ({', '.join(key_columns)}) in fixed="
+            )
+        given[key_columns[0]] = ids
     layout = _layout(plan, given)
     if plan.post_declarations:
         ctx.note_fallback(
@@ -523,6 +546,11 @@ def factory_batches(
     return stream.batches(count, batch_size)
 
 
+def _integers(ids: Sequence[Any]) -> bool:
+    """Whether every key is an int (then a row's sequence number is its key minus one)."""
+    return isinstance(ids, range) or all(type(key) is int for key in ids)
+
+
 class _Stream:
     """The generator behind :func:`factory_batches`: one batch of columns per ``next()``."""
 
@@ -531,7 +559,7 @@ class _Stream:
         ctx: PhaseContext,
         plan: FactoryPlan,
         layout: _Layout,
-        ids: Sequence[int] | None,
+        ids: Sequence[Any] | None,
         locale: str,
         seed: int,
     ) -> None:
@@ -539,16 +567,31 @@ class _Stream:
         self.plan = plan
         self.layout = layout
         self.ids = ids
+        self.integer_ids = ids is not None and _integers(ids)
         self.locale = locale
         self.seed = seed
-        self.compiled = dict(plan.compiled)
-        self.fallback = dict(plan.fallback)
+        covered = layout.covered  # given by fixed=/ids=: never evaluated, never a fallback
+        self.compiled = {name: fn for name, fn in plan.compiled.items() if name not in covered}
+        self.fallback = {name: why for name, why in plan.fallback.items() if name not in covered}
+        self.aliases = {name: key for name, key in covered.items() if key and key != name}
         self.columns = list(layout.columns)
         self.run: dict[str, Any] = {}
 
-    def batches(self, count: int, batch_size: int) -> Iterator[Batch]:
+    def _keys_of(self, made: list[list[Any]], keys: list[Any]) -> None:
+        """Add the primary keys of a batch's rows (``made``, by ``self.columns``) to ``keys``."""
+        names = [column.key for column in self.plan.table.primary_key.columns]
+        if not all(name in self.columns for name in names):
+            return  # a key the database makes: not known here
+        where = [self.columns.index(name) for name in names]
+        if len(where) == 1:
+            keys.extend(made[where[0]])
+        else:
+            keys.extend(zip(*(made[index] for index in where), strict=True))
+
+    def batches(self, count: int, batch_size: int) -> Generator[Batch, None, Sequence[Any]]:
         rng = random.Random(self.seed)
         noted = False
+        keys: list[Any] = []
         for number, start in enumerate(range(0, count, batch_size)):
             stop = min(start + batch_size, count)
             state = self._columns(rng, start, stop)
@@ -561,13 +604,22 @@ class _Stream:
                     )
                     noted = True
                 made = self._build_per_row(state, made, derive_seed(self.seed, "fallback", number))
+            if self.ids is None:
+                self._keys_of(made, keys)
             yield Batch(self.plan.table.name, tuple(self.columns), list(zip(*made, strict=True)))
+        return keys if self.ids is None else self.ids
 
     def _columns(self, rng: random.Random, start: int, stop: int) -> _BatchState:
         """Every value the batch path can make for rows ``start..stop-1``."""
         ids = self.ids
-        sequence = [key - 1 for key in ids[start:stop]] if ids is not None else range(start, stop)
+        sequence = (
+            [key - 1 for key in ids[start:stop]]
+            if ids is not None and self.integer_ids
+            else range(start, stop)
+        )
         fixed = {name: list(fn(start, stop)) for name, fn in self.layout.fixed.items()}
+        for name, key in self.aliases.items():  # a declaration given by its column's name
+            fixed[name] = fixed[key]
         saved = rng.getstate()
         while True:
             state = _BatchState(

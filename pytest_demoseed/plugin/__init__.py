@@ -1,4 +1,5 @@
-"""pytest hooks only: options and ini, the marker, validation, report header, terminal summary.
+"""pytest hooks only: options and ini, the marker, validation, report header (and the scenarios the
+tests use, after collection), terminal summary.
 
 Light, because pytest imports it for every run of every project that installs the plugin: it
 imports no SQLAlchemy, Faker, factory_boy, rich, filelock or click. The heavy half
@@ -23,7 +24,7 @@ from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.plugin import hookspecs
 from pytest_demoseed.plugin.fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
 from pytest_demoseed.plugin.fixtures import FIXTURE_NAMES, _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
-from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP, RESET_MARKER_HELP
+from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP, RESET_MARKER_HELP, scenario_name
 from pytest_demoseed.plugin.options import (
     DEFAULT_DATABASE,
     DEFAULT_SCENARIO,
@@ -157,6 +158,38 @@ def pytest_report_header(config: pytest.Config) -> str:
     if state is not None:
         return state.header()
     return f"demoseed: scenario={DEFAULT_SCENARIO} seed={DEFAULT_SEED} database={DEFAULT_DATABASE}"
+
+
+def _scenarios_used(item: pytest.Item, default: str) -> set[str]:
+    """The scenarios whose data ``item`` gets: its marker's (or the run's) through a per-test
+    fixture, the run's through ``demo_engine``; none for a test that only reads settings."""
+    names = set(getattr(item, "fixturenames", ()))
+    used = {scenario_name(item, default)} if "_demo_provided" in names else set()
+    if "demo_engine" in names:
+        used.add(default)
+    return used
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> str | None:
+    """``demoseed: tests use scenarios: small (3 tests), baseline (2 tests)``, after collection
+    (the header is printed before it, so it shows the run's default only).
+
+    Only once the plugin is active, and not in an xdist worker (its output is not the user's
+    terminal; the controller collects nothing): under ``-n`` the summary lists what was built.
+    """
+    run = demo_run(config)
+    if run.state is None or run.worker is not None:
+        return None
+    default = run.state.settings.scenario
+    counts: dict[str, int] = {}
+    for item in items:
+        for name in _scenarios_used(item, default):
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return None
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    shown = ", ".join(f"{name} ({count} test{'' if count == 1 else 's'})" for name, count in ranked)
+    return f"demoseed: tests use scenarios: {shown}"
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hooks: the plugin works without xdist

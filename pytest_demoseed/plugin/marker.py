@@ -25,6 +25,7 @@ __all__ = [
     "RESET_MARKER_HELP",
     "marker_spec",
     "resets_sequences",
+    "scenario_name",
     "spec_for_item",
 ]
 
@@ -93,6 +94,15 @@ def spec_for_item(item: pytest.Item, specs: RunSpecs) -> ScenarioSpec:
     if mark is None:
         return specs.default
     return marker_spec(mark, specs, item.nodeid)
+
+
+def scenario_name(item: pytest.Item, default: str) -> str:
+    """The name of the scenario the closest marker asks for, else ``default`` (the run's); for
+    markers already checked (:meth:`DemoState.check_markers
+    <pytest_demoseed.plugin.state.DemoState.check_markers>`), so nothing is resolved here."""
+    mark = item.get_closest_marker(MARKER)
+    name = None if mark is None else _arguments(*mark.args, **mark.kwargs)[0]
+    return default if name is None else name
 
 
 def _reset_arguments(enabled: bool = True) -> bool:

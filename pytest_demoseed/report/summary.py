@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_demoseed.build.dataset import Dataset
@@ -17,6 +17,7 @@ __all__ = [
     "summary_lines",
     "summary_record",
     "describe_counts",
+    "describe_fallbacks",
     "describe_overrides",
     "describe_phases",
     "describe_rows",
@@ -28,6 +29,12 @@ __all__ = [
 def describe_counts(counts: Mapping[str, int]) -> str:
     """``parties 6, electors 2,000``: the tables that have rows, in the order given."""
     return ", ".join(f"{name} {count:,}" for name, count in counts.items() if count)
+
+
+def describe_fallbacks(fallbacks: Sequence[str]) -> str:
+    """``per-row fallbacks: players: PlayerFactory: 40 rows built per row by the factory for
+    token (LazyFunction); ...``: the pytest summary's line and the command's, one form."""
+    return "per-row fallbacks: " + "; ".join(fallbacks)
 
 
 def show_setting(value: Any) -> str:
@@ -142,7 +149,7 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
         lines.append("  rows: " + first["rows"])
         lines.append("  phases: " + first["phases"])
         if dataset.fallbacks:
-            lines.append("  per-row fallbacks: " + "; ".join(dataset.fallbacks))
+            lines.append("  " + describe_fallbacks(dataset.fallbacks))
         for item in sorted(items, key=lambda d: d["worker"]):
             lines.append(f"  {item['worker']}: {_timing(item)} -> {item['database']}")
     return lines

@@ -43,7 +43,10 @@ class IdAllocator:
     def _pk(self, table_name: str) -> sa.Column[Any]:
         key = integer_primary_key(self._metadata.tables[table_name])
         if key is None:
-            raise ScenarioError(f"table {table_name!r} has no single integer primary key to allocate")
+            raise ScenarioError(
+                f"table {table_name!r} has no single integer primary key to allocate: make its keys "
+                "in the phase and give them as ids= (one column) or in fixed= (a composite key)"
+            )
         return key
 
     def allocate(self, table_name: str, count: int) -> range:
@@ -80,7 +83,16 @@ class PhaseContext:
         return self.metadata.tables[name]
 
     def allocate(self, table_name: str, count: int) -> range:
-        """``count`` fresh primary keys for ``table_name``."""
+        """``count`` fresh primary keys for ``table_name``, past the highest one already there.
+
+        Only a table whose primary key is one integer column gets keys here (a ``range``, the
+        same on every backend). For any other key (a string, a UUID, or a composite key) it
+        allocates nothing and raises :class:`~pytest_demoseed.ScenarioError` naming the table:
+        the phase makes those keys itself from its own streams or a counter (e.g.
+        ``[f"S{n:06d}" for n in range(count)]``, ``uuid.UUID(int=ctx.rng.getrandbits(128))``)
+        and gives them to ``factory_batches`` as ``ids=`` (one column) or in ``fixed=`` (each
+        column of a composite key), or lets a factory declaration (``Sequence``) make them.
+        """
         return self.ids.allocate(table_name, count)
 
     def share(self, key: str, value: Any) -> None:
