@@ -110,7 +110,7 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput["demoseed"] = run.state.settings.to_dict()
 
 
-_WORKER_USAGE_ERROR = pytest.StashKey[str]()
+_COLLECTION_USAGE_ERROR = pytest.StashKey[str]()
 
 
 def _uses_demoseed(item: pytest.Item) -> bool:
@@ -132,7 +132,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     except pytest.UsageError as exc:
         # an xdist worker: the controller raises it again (pytest_testnodedown), so the run
         # ends with the one line and exit code 4 instead of a crashed worker
-        config.stash[_WORKER_USAGE_ERROR] = str(exc)
+        config.stash[_COLLECTION_USAGE_ERROR] = str(exc)
         raise
 
 
@@ -178,8 +178,8 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     terminal; the controller collects nothing): under ``-n`` the summary lists what was built.
     """
     run = demo_run(config)
-    if run.state is None or run.worker is not None:
-        return None
+    if run.state is None or run.worker is not None or _COLLECTION_USAGE_ERROR in config.stash:
+        return None  # not active, a worker, or collection ended in a usage error
     default = run.state.settings.scenario
     counts: dict[str, int] = {}
     for item in items:
@@ -207,7 +207,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput["demoseed_datasets"] = list(state.datasets) if state is not None else []
-        workeroutput["demoseed_usage_error"] = config.stash.get(_WORKER_USAGE_ERROR, None)
+        workeroutput["demoseed_usage_error"] = config.stash.get(_COLLECTION_USAGE_ERROR, None)
     elif state is not None:
         state.drop_snapshots()
 
