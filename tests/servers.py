@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -123,6 +124,27 @@ class Server:
                 and not self.backend._lease_alive(conn, marker.run)
             }
         return sorted(dead | {name for name in found if self.name in name and name not in before})
+
+    @contextmanager
+    def user_without_create(self, user: str) -> Iterator[str]:
+        """A login that may not create databases, for the refusal tests: yields this server's URL
+        for it, and drops the user afterwards."""
+        assert self.backend is not None
+        with self.backend.admin() as conn:
+            if self.kind == "postgresql":
+                conn.execute(f"CREATE ROLE {user} LOGIN NOCREATEDB")
+            else:
+                with conn.cursor() as cursor:
+                    cursor.execute(f"CREATE USER '{user}'@'%'")
+        try:
+            yield self.url.replace("root@", f"{user}@")
+        finally:
+            with self.backend.admin() as conn:
+                if self.kind == "postgresql":
+                    conn.execute(f"DROP ROLE IF EXISTS {user}")
+                else:
+                    with conn.cursor() as cursor:
+                        cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
 
     def ours(self) -> list[str]:
         """Databases this test made: its base name's family, and test-made leftovers."""

@@ -135,27 +135,12 @@ def test_user_without_create_privilege_is_one_line_usage_error(
     pytester: pytest.Pytester, db_server: Server
 ) -> None:
     server = db_server
-    assert server.backend is not None
     user = f"demoseed_nocreate_{uuid.uuid4().hex[:6]}"
-    with server.backend.admin() as conn:
-        if server.kind == "postgresql":
-            conn.execute(f"CREATE ROLE {user} LOGIN NOCREATEDB")
-        else:
-            with conn.cursor() as cursor:
-                cursor.execute(f"CREATE USER '{user}'@'%'")
-    try:
-        url = server.url.replace("root@", f"{user}@")
+    with server.user_without_create(user) as url:
         pytester.makepyfile(test_x="def test_x(demo_dataset):\n    pass\n")
         result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", url)
         line = _one_usage_error_line(result)
         assert "may not create databases" in line and user in line, line
-    finally:
-        with server.backend.admin() as conn:
-            if server.kind == "postgresql":
-                conn.execute(f"DROP ROLE IF EXISTS {user}")
-            else:
-                with conn.cursor() as cursor:
-                    cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
     assert not [n for n in server.databases() if n.startswith("demoseed_p_")], "no probe left"
 
 

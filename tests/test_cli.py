@@ -678,16 +678,7 @@ def test_create_database_without_the_privilege_is_one_line(
     db_server: Server, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A user who may not create databases: one line naming the database and the privilege."""
-    assert db_server.backend is not None
-    user = f"dsnc_{db_server.name[4:]}"
-    with db_server.backend.admin() as conn:
-        if db_server.kind == "postgresql":
-            conn.execute(f"CREATE ROLE {user} LOGIN")
-        else:
-            with conn.cursor() as cursor:
-                cursor.execute(f"CREATE USER '{user}'@'%'")
-    try:
-        url = db_server.url.replace("root@", f"{user}@")
+    with db_server.user_without_create(f"dsnc_{db_server.name[4:]}") as url:
         code = main(["seed", "--db-url", url, "--scenario", "small", "--create-database", "--create-schema"])
         captured = capsys.readouterr()
         needs = "CREATEDB" if db_server.kind == "postgresql" else "CREATE privilege"
@@ -698,13 +689,6 @@ def test_create_database_without_the_privilege_is_one_line(
             needs,
         )
         assert db_server.name not in db_server.names()
-    finally:
-        with db_server.backend.admin() as conn:
-            if db_server.kind == "postgresql":
-                conn.execute(f"DROP ROLE IF EXISTS {user}")
-            else:
-                with conn.cursor() as cursor:
-                    cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
 
 
 # --- per-row fallbacks in the command's summary -------------------------------------------------------
