@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from factory.alchemy import SQLAlchemyModelFactory
 from models import Base, Player, Team
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from summary import summary_fingerprints
 
 from pytest_demoseed import (
@@ -28,6 +28,7 @@ from pytest_demoseed import (
     PhaseContext,
     Scenario,
     ScenarioError,
+    bound_factories,
     compile_factory,
     factory_batches,
     phase,
@@ -630,3 +631,36 @@ def test_three_levels_of_string_keyed_rows_pass_their_keys_to_the_next_phase(tmp
         ).scalar_one()
         assert joined == 12
     engine.dispose()
+
+
+def test_sequences_go_on_across_calls_and_a_tests_factories_start_past_them(tmp_path: Any) -> None:
+    """String keys made by a factory's ``Sequence``: a second call for the same table goes on
+    from the first (it made ``SE0000`` again, a UNIQUE failure), and a test's factory bound with
+    the build's ``Dataset.sequences`` starts past every row the scenario wrote."""
+
+    @phase("studies", tables=("studies",))
+    def studies(ctx: PhaseContext) -> Iterator[Any]:
+        uids = yield from factory_batches(ctx, StudyFactory, 2, ids=["ST0", "ST1"])
+        ctx.share("study_uids", uids)
+
+    @phase("series", tables=("series",), requires=("studies",))
+    def series(ctx: PhaseContext) -> Iterator[Any]:
+        first, second = ctx.need("study_uids", "studies")
+        yield from factory_batches(ctx, SeriesFactory, 3, fixed={"study_uid": first})
+        yield from factory_batches(ctx, SeriesFactory, 2, fixed={"study_uid": second})
+
+    url = f"sqlite:///{tmp_path / 'sequences.sqlite'}"
+    report = seed(url, Scenario("sequences", (studies, series), KeyBase.metadata), create_schema=True)
+    assert report.dataset is not None
+    assert report.dataset.sequences == {"series": 5, "studies": 2}
+    engine = sa.create_engine(url)
+    try:
+        with Session(engine) as session:
+            assert sorted(session.scalars(sa.select(Series.uid))) == [f"SE{n:04d}" for n in range(5)]
+            with bound_factories(session, SeriesFactory, sequences=report.dataset.sequences):
+                made = SeriesFactory(study=session.get(Study, "ST0"))
+                session.flush()  # no UNIQUE failure: the test's row is past the scenario's
+            assert made.uid == "SE0005"
+            session.rollback()
+    finally:
+        engine.dispose()

@@ -43,6 +43,7 @@ class _Run:
     fingerprint: Fingerprint
     shared: dict[str, Any] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
+    sequences: dict[str, int] = field(default_factory=dict)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     #: The phase running now, named in the job status when the build fails.
     current: str | None = None
@@ -72,6 +73,7 @@ class _Run:
             ids=ids,
             _progress=self.status.update,
             fallbacks=self.fallbacks,
+            sequences=self.sequences,
         )
 
     def run_phase(self, item: Phase, ctx: PhaseContext, writer: BatchWriter) -> None:
@@ -157,4 +159,5 @@ def build(
         source="built",
         source_seconds=round(time.perf_counter() - started, 4),
         fallbacks=tuple(run.fallbacks),
+        sequences=dict(sorted(run.sequences.items())),
     )

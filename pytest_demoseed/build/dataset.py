@@ -32,6 +32,8 @@ class Dataset:
     source: str = "built"
     source_seconds: float = 0.0
     fallbacks: tuple[str, ...] = ()
+    #: Per table, the next factory sequence number the build left unused (see ``factory_batches``).
+    sequences: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

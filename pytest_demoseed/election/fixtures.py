@@ -21,6 +21,8 @@ import pytest_demoseed
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from pytest_demoseed import Dataset
+
 __all__ = ["DemoFactories", "demo_election", "demo_factories"]
 
 
@@ -54,7 +56,7 @@ class DemoFactories:
 
 @pytest.fixture()
 def demo_factories(
-    request: pytest.FixtureRequest, demo_session: Session, demo_seed: int
+    request: pytest.FixtureRequest, demo_session: Session, demo_dataset: Dataset
 ) -> Iterator[DemoFactories]:
     """The election factories bound to ``demo_session``, reseeded for this test.
 
@@ -62,6 +64,7 @@ def demo_factories(
     """
     from pytest_demoseed.election.factories import ALL_FACTORIES  # heavy: only when used
 
-    pytest_demoseed.reseed_factory_boy(demo_seed, "test", request.node.nodeid)
-    with pytest_demoseed.bound_factories(demo_session, *ALL_FACTORIES.values()):
+    pytest_demoseed.reseed_factory_boy(demo_dataset.seed, "test", request.node.nodeid)
+    factories = ALL_FACTORIES.values()
+    with pytest_demoseed.bound_factories(demo_session, *factories, sequences=demo_dataset.sequences):
         yield DemoFactories(**ALL_FACTORIES)

@@ -10,7 +10,7 @@ every concrete factory they define.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, cast
@@ -32,21 +32,26 @@ def _table_of(factory_cls: Any) -> sa.Table | None:
     return table if isinstance(table, sa.Table) else None
 
 
-def reset_sequences(session: Session, factories: Sequence[Any]) -> None:
-    """Start each factory's sequence past its table's highest integer key.
+def reset_sequences(
+    session: Session, factories: Sequence[Any], used: Mapping[str, int] | None = None
+) -> None:
+    """Start each factory's sequence past every number its table's rows used.
 
-    Values derived from the sequence (codes, emails, ids) then never collide with rows the
-    scenario wrote: factory_boy's own open request, solved for our users.
+    That is past the table's highest integer key, and past ``used`` (``Dataset.sequences``: per
+    table, the next number the scenario's build left unused), which covers tables with string or
+    composite keys. Values derived from the sequence (keys, codes, emails, paths) then never
+    collide with rows the scenario wrote: factory_boy's own open request, solved for our users.
     """
     for factory_cls in factories:
         table = _table_of(factory_cls)
         if table is None:
             continue
+        start = (used or {}).get(table.name, 0)
         key = integer_primary_key(table)
-        if key is None:
-            continue
-        highest = session.execute(sa.select(sa.func.max(key))).scalar() or 0
-        factory_cls.reset_sequence(int(highest), force=True)
+        if key is not None:
+            start = max(start, int(session.execute(sa.select(sa.func.max(key))).scalar() or 0))
+        if start or key is not None:
+            factory_cls.reset_sequence(start, force=True)
 
 
 def factories_in(module: ModuleType) -> list[Any]:
@@ -75,9 +80,11 @@ def bound_factories(
     *factories: Any,
     module_globals: Sequence[tuple[ModuleType, str]] = (),
     reset: bool = True,
+    sequences: Mapping[str, int] | None = None,
 ) -> Iterator[None]:
     """Bind ``factories`` (classes, or modules of them) and ``module.NAME`` globals to ``session``
-    inside the block; sequences start past the rows already there unless ``reset=False``."""
+    inside the block; sequences start past the rows already there (and past ``sequences``, the
+    build's ``Dataset.sequences``) unless ``reset=False``."""
     factories = tuple(
         found
         for item in factories
@@ -98,7 +105,7 @@ def bound_factories(
             saved.append((module, name, original))
             setattr(module, name, _stand_in(original, session))
         if reset:
-            reset_sequences(session, factories)
+            reset_sequences(session, factories, sequences)
         yield
     finally:
         for owner, attribute, value in reversed(saved):

@@ -499,8 +499,11 @@ def factory_batches(
     one integer key and neither ``ids`` nor the factory nor ``fixed`` gives it, keys come from
     ``ctx.allocate``. With integer keys each row's factory sequence number is its key minus one,
     the rule ``demo_factories`` uses, so sequence-made values (codes, emails, national ids) never
-    collide with rows a test adds; with other keys (or none given) it is the row's index in this
-    call. ``fixed`` gives what the phase supplies, by column, relationship or declaration name: a
+    collide with rows a test adds; with other keys (or none given) the numbers go on from the
+    table's earlier calls in the build (0, 1, ... in the first). ``Dataset.sequences`` keeps the
+    next unused number per table, where ``demo_factories``/``demo_bind_factories`` start.
+
+    ``fixed`` gives what the phase supplies, by column, relationship or declaration name: a
     constant, a per-row sequence (``count`` long), a function of the row index, or a
     :class:`BatchColumn` (a list or tuple is read per row: give a constant list as ``lambda row:
     [...]``). Every SubFactory needs its foreign key there. A declaration that ``fixed`` or
@@ -576,6 +579,8 @@ class _Stream:
         self.aliases = {name: key for name, key in covered.items() if key and key != name}
         self.columns = list(layout.columns)
         self.run: dict[str, Any] = {}
+        #: Without integer keys, sequence numbers go on from the table's earlier calls.
+        self.first = 0 if self.integer_ids else ctx.sequences.get(plan.table.name, 0)
 
     def _keys_of(self, made: list[list[Any]], keys: list[Any]) -> None:
         """Add the primary keys of a batch's rows (``made``, by ``self.columns``) to ``keys``."""
@@ -615,8 +620,11 @@ class _Stream:
         sequence = (
             [key - 1 for key in ids[start:stop]]
             if ids is not None and self.integer_ids
-            else range(start, stop)
+            else range(self.first + start, self.first + stop)
         )
+        if len(sequence):
+            highest = sequence[-1] if isinstance(sequence, range) else max(sequence)
+            self.ctx.note_sequences(self.plan.table.name, highest + 1)
         fixed = {name: list(fn(start, stop)) for name, fn in self.layout.fixed.items()}
         for name, key in self.aliases.items():  # a declaration given by its column's name
             fixed[name] = fixed[key]

@@ -196,7 +196,12 @@ def demo_bind_factories(
             module_globals: Sequence[tuple[ModuleType, str]] = (),
         ) -> None:
             stack.enter_context(
-                runtime.bound_factories(demo_session, *factories, module_globals=module_globals)
+                runtime.bound_factories(
+                    demo_session,
+                    *factories,
+                    module_globals=module_globals,
+                    sequences=_demo_provided.dataset.sequences,
+                )
             )
 
         yield bind

@@ -75,6 +75,9 @@ class PhaseContext:
     ids: IdAllocator
     _progress: Callable[[str, Mapping[str, Any]], None] = field(repr=False)
     fallbacks: list[str] = field(default_factory=list, repr=False)
+    #: Per table, the next factory sequence number no row of this build has used (shared by
+    #: every phase): the tests' factories start there, so ``Sequence``-made values never collide.
+    sequences: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, key: str) -> Any:
         return self.settings[key]
@@ -106,6 +109,11 @@ class PhaseContext:
             raise ScenarioError(
                 f"phase {self.phase!r} needs {key!r} from phase {from_phase!r}, which made none"
             ) from None
+
+    def note_sequences(self, table: str, next_unused: int) -> None:
+        """Record that ``table``'s rows used factory sequence numbers below ``next_unused``."""
+        if next_unused > self.sequences.get(table, 0):
+            self.sequences[table] = next_unused
 
     def note_fallback(self, text: str) -> None:
         """Report that part of this phase was made the slow way (per-row factory), once per text.
