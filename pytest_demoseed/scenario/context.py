@@ -111,9 +111,13 @@ class PhaseContext:
             ) from None
 
     def note_sequences(self, table: str, next_unused: int) -> None:
-        """Record that ``table``'s rows used factory sequence numbers below ``next_unused``."""
-        if next_unused > self.sequences.get(table, 0):
-            self.sequences[table] = next_unused
+        """Record that ``table``'s rows used factory sequence numbers below ``next_unused``.
+
+        Keyed by the name as a plain ``str`` (SQLAlchemy's table names are a subclass that xdist
+        cannot send from a worker to the controller with the Dataset)."""
+        name = str(table)
+        if next_unused > self.sequences.get(name, 0):
+            self.sequences[name] = int(next_unused)
 
     def note_fallback(self, text: str) -> None:
         """Report that part of this phase was made the slow way (per-row factory), once per text.
