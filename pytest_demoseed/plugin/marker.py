@@ -101,11 +101,8 @@ def scenario_name(item: pytest.Item, default: str) -> str:
     markers already checked (:meth:`DemoState.check_markers
     <pytest_demoseed.plugin.state.DemoState.check_markers>`), so nothing is resolved here."""
     mark = item.get_closest_marker(MARKER)
-    try:
-        name = None if mark is None else _arguments(*mark.args, **mark.kwargs)[0]
-    except TypeError:  # a malformed marker: its UsageError is already on its way
-        name = None
-    return name if isinstance(name, str) else default
+    name = None if mark is None else _arguments(*mark.args, **mark.kwargs)[0]
+    return default if name is None else name
 
 
 def _reset_arguments(enabled: bool = True) -> bool:
