@@ -34,6 +34,7 @@ from pytest_demoseed import (
     phase,
     seed,
 )
+from pytest_demoseed.build.inserts import insert_shape
 from pytest_demoseed.factories.faker_pools import faker_column
 from pytest_demoseed.generate.determinism import seeded_faker, seeded_random
 from pytest_demoseed.scenario.context import IdAllocator
@@ -200,8 +201,10 @@ def test_rows_follow_the_factory_declarations(conn: sa.Connection) -> None:
     columns, rows, ctx = rows_of(conn, 1)
     assert ctx.fallbacks == []
     assert columns[:3] == ("id", "team_id", "name")
-    assert "status" in columns and "token" not in columns  # Python-side default applied, no fallback
-    by_name = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert "status" not in columns and "token" not in columns  # defaults are the writer's, no fallback
+    shape = insert_shape(Player.__table__, columns, conn.dialect)  # type: ignore[arg-type]
+    columns = shape.columns  # what the writer sends: the Python-side defaults applied
+    by_name = [dict(zip(columns, row, strict=True)) for row in shape.complete(rows)]
     person = faker.Faker("en_US").first_name.__self__  # Faker's en_US person provider
     female, male = set(person.first_names_female), set(person.first_names_male)
     for index, row in enumerate(by_name):

@@ -51,7 +51,10 @@ def test_the_mysql_insert_has_the_shape_pymysql_rewrites_into_multi_row_statemen
     from sqlalchemy.dialects.mysql.pymysql import MySQLDialect_pymysql
 
     conn = SimpleNamespace(dialect=MySQLDialect_pymysql())  # preparing reads only the dialect
-    sql = writer_for(conn, PEOPLE_METADATA)._prepare("people", ("id", "name", "born", "score")).sql  # type: ignore[arg-type]
+    writer = writer_for(conn, PEOPLE_METADATA)  # type: ignore[arg-type]
+    shape = writer._shape("people", ("id", "name", "born", "score"))
+    (part,) = shape.parts([(1, "Ann", None, None)])
+    sql = writer._prepare(shape.table, part).sql
     assert sql == "INSERT INTO people (id, name, born, score) VALUES (%s, %s, %s, %s)"
     assert pymysql.cursors.RE_INSERT_VALUES.match(sql)
 

@@ -88,10 +88,13 @@ class _Run:
         reseed_factory_boy(ctx.seed)
         rows = 0
         for batch in item.generate(ctx):
-            writer.write(batch)
+            written = writer.write(batch)
             if self.on_batch is not None:
                 self.on_batch(batch)
-            self.fingerprint.add_rows(batch.table, batch.columns, batch.rows)
+            if written.server_filled:
+                self.fingerprint.read_back_tables.add(batch.table)
+            else:
+                self.fingerprint.add_built_rows(batch.table, written.columns, written.rows, writer.dialect)
             rows += len(batch.rows)
             self.status.update(item.name, {"rows": rows})
         self.phase_seconds[item.name] = round(time.perf_counter() - phase_start, 4)
@@ -132,6 +135,7 @@ def build(
                 if before_commit is not None:
                     before_commit(conn)
                 writer.finish()
+                run.fingerprint.read_back(conn)
     except (BuildCancelled, KeyboardInterrupt):
         status.cancel()
         raise

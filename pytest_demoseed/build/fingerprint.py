@@ -9,8 +9,9 @@ fingerprint hashes the sorted ``table:rows:digest`` lines. The same function ser
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +32,51 @@ def _converter(column: sa.Column[Any]) -> Any:
     return canonical
 
 
+#: Column types whose values read back as given, by exact type, with the Python types they take.
+_PLAIN: dict[type, tuple[type, ...]] = {
+    sa.Integer: (int,),
+    sa.BigInteger: (int,),
+    sa.SmallInteger: (int,),
+    sa.String: (str,),
+    sa.Text: (str,),
+    sa.Unicode: (str,),
+    sa.UnicodeText: (str,),
+    sa.Boolean: (bool,),
+    sa.Date: (dt.date,),
+    sa.DateTime: (dt.datetime,),
+    sa.Time: (dt.time,),
+}
+
+#: A plain column's check of a batch: its position and whether all its values read back as given.
+_Check = tuple[int, Callable[[Sequence[Sequence[Any]]], bool]]
+
+
+def _plain_check(column: sa.Column[Any], index: int, dialect: sa.Dialect) -> _Check | None:
+    """How to tell a batch's values of ``column`` read back as given, or None if they may not."""
+    kind = column.type
+    accepted = _PLAIN.get(type(kind))
+    if accepted is None or getattr(kind, "timezone", False):
+        return None
+    allowed = {*accepted, type(None)}
+    if isinstance(kind, (sa.DateTime, sa.Time)):
+        # naive values only; MySQL/MariaDB keep whole seconds unless the column says otherwise
+        whole_seconds = dialect.name in ("mysql", "mariadb")
+
+        def timely(rows: Sequence[Sequence[Any]]) -> bool:
+            for row in rows:
+                value = row[index]
+                if value is None:
+                    continue
+                if type(value) not in allowed or value.tzinfo is not None:
+                    return False
+                if whole_seconds and value.microsecond:
+                    return False
+            return True
+
+        return index, timely
+    return index, lambda rows: {type(row[index]) for row in rows} <= allowed
+
+
 class Fingerprint:
     """Accumulates per-table digests of rows for the tables of ``metadata``."""
 
@@ -39,6 +85,9 @@ class Fingerprint:
         self._sums: dict[str, int] = {name: 0 for name in metadata.tables}
         self._counts: dict[str, int] = {name: 0 for name in metadata.tables}
         self._plans: dict[tuple[str, tuple[str, ...]], tuple[list[int | None], list[Any]]] = {}
+        self._checks: dict[tuple[str, tuple[str, ...]], list[_Check] | None] = {}
+        #: Tables whose digest comes from reading them back (see the module's docstring).
+        self.read_back_tables: set[str] = set()
 
     def _plan(self, table_name: str, columns: tuple[str, ...]) -> tuple[list[int | None], list[Any]]:
         key = (table_name, columns)
@@ -46,7 +95,7 @@ class Fingerprint:
         if plan is None:
             table = self.metadata.tables[table_name]
             positions = {name: i for i, name in enumerate(columns)}
-            order = [positions.get(col.name) for col in table.columns]
+            order = [positions.get(col.key) for col in table.columns]
             converters = [_converter(col) for col in table.columns]
             plan = (order, converters)
             self._plans[key] = plan
@@ -69,6 +118,30 @@ class Fingerprint:
         self._sums[table_name] = total % _MOD
         self._counts[table_name] += count
 
+    def add_built_rows(
+        self, table_name: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], dialect: sa.Dialect
+    ) -> None:
+        """Hash rows the builder writes, or mark their table to be read back if the database
+        may return them otherwise."""
+        if table_name in self.read_back_tables:
+            return
+        key = (table_name, columns)
+        if key not in self._checks:
+            table = self.metadata.tables[table_name]
+            found = [_plain_check(table.c[name], i, dialect) for i, name in enumerate(columns)]
+            self._checks[key] = None if None in found else [c for c in found if c is not None]
+        checks = self._checks[key]
+        if checks is None or not all(check(rows) for _, check in checks):
+            self.read_back_tables.add(table_name)
+            return
+        self.add_rows(table_name, columns, rows)
+
+    def read_back(self, conn: sa.Connection) -> None:
+        """Replace the digests of :attr:`read_back_tables` by what ``conn`` reads back."""
+        for name in sorted(self.read_back_tables):
+            self._sums[name], self._counts[name] = 0, 0
+            _add_table(self, conn, self.metadata.tables[name])
+
     def table_digests(self) -> dict[str, str]:
         return {name: f"{self._sums[name]:032x}" for name in sorted(self._sums)}
 
@@ -89,7 +162,11 @@ def fingerprint_database(conn: sa.Connection, metadata: sa.MetaData) -> Fingerpr
     """
     result = Fingerprint(metadata)
     for table in metadata.sorted_tables:
-        columns = tuple(col.name for col in table.columns)
-        rows = conn.execute(sa.select(*table.columns).execution_options(yield_per=5000))
-        result.add_rows(table.name, columns, (tuple(r) for r in rows))
+        _add_table(result, conn, table)
     return result
+
+
+def _add_table(fingerprint: Fingerprint, conn: sa.Connection, table: sa.Table) -> None:
+    columns = tuple(col.key for col in table.columns)
+    rows = conn.execute(sa.select(*table.columns).execution_options(yield_per=5000))
+    fingerprint.add_rows(table.key, columns, (tuple(r) for r in rows))

@@ -1,8 +1,9 @@
 """Batched writers per dialect: executemany on SQLite, COPY on PostgreSQL, multi-row INSERT on MySQL.
 
 Writers go to the DB-API cursor of the build's connection, inside its transaction: no ORM, no
-RETURNING, no round trip per row. Values pass through each column type's bind processor, so a
-row written here reads back through SQLAlchemy exactly as if the ORM had written it.
+RETURNING, no round trip per row. What each row sends (defaults, ``None``, bind processing) is
+decided by :mod:`pytest_demoseed.build.inserts`, so a row written here reads back through
+SQLAlchemy exactly as if the ORM had written it.
 
 A writer also knows what its dialect needs around a build, so the builder names no dialect:
 :meth:`BatchWriter.around_transaction` wraps the build's transaction (SQLite skips fsync while
@@ -20,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pytest_demoseed.build.inserts import InsertShape, Part, insert_shape
 from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.scenario.context import integer_primary_key
 from pytest_demoseed.scenario.declare import Batch
@@ -30,17 +32,28 @@ __all__ = [
     "MultiRowInsertWriter",
     "PostgresWriter",
     "SQLiteWriter",
+    "Written",
     "writer_for",
 ]
-
-Processor = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
 class _Prepared:
     sql: str
-    processors: tuple[tuple[int, Processor], ...]
     copy_sql: str
+    #: SQL-expression defaults rendered into each row of the INSERT (COPY cannot take them).
+    inline: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Written:
+    """A batch as the builder wrote it: the columns and Python values an ORM insert would send
+    (defaults applied, before bind processing), and whether the server made some values."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: Sequence[Sequence[Any]]
+    server_filled: bool
 
 
 class BatchWriter:
@@ -54,7 +67,8 @@ class BatchWriter:
         self.conn = conn
         self.metadata = metadata
         self.dialect = conn.dialect
-        self._prepared: dict[tuple[str, tuple[str, ...]], _Prepared] = {}
+        self._shapes: dict[tuple[str, tuple[str, ...]], InsertShape] = {}
+        self._prepared: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], _Prepared] = {}
 
     @contextmanager
     def around_transaction(self) -> Iterator[None]:
@@ -64,52 +78,40 @@ class BatchWriter:
     def finish(self) -> None:
         """After the last batch, inside the transaction: what the dialect needs before commit."""
 
-    def _prepare(self, table_name: str, columns: tuple[str, ...]) -> _Prepared:
+    def _shape(self, table_name: str, columns: tuple[str, ...]) -> InsertShape:
         key = (table_name, columns)
+        found = self._shapes.get(key)
+        if found is None:
+            try:
+                table = self.metadata.tables[table_name]
+            except KeyError:
+                raise ScenarioError(f"a phase wrote to unknown table {table_name!r}") from None
+            found = self._shapes[key] = insert_shape(table, columns, self.dialect)
+        return found
+
+    def _prepare(self, table: sa.Table, part: Part) -> _Prepared:
+        key = (table.key, part.columns, part.inline)
         found = self._prepared.get(key)
         if found is not None:
             return found
-        try:
-            table = self.metadata.tables[table_name]
-        except KeyError:
-            raise ScenarioError(f"a phase wrote to unknown table {table_name!r}") from None
         quote = self.dialect.identifier_preparer
-        missing = [c for c in columns if c not in table.c]
-        if missing:
-            raise ScenarioError(f"table {table_name!r} has no column {missing[0]!r}")
-        names = ", ".join(quote.quote(c) for c in columns)
+        names = ", ".join(quote.quote(table.c[c].name) for c in (*part.columns, *(n for n, _ in part.inline)))
         marker = "?" if self.dialect.paramstyle in ("qmark", "numeric") else "%s"
+        values = ", ".join([marker] * len(part.columns) + [sql for _, sql in part.inline])
         full_name = quote.format_table(table)
-        sql = f"INSERT INTO {full_name} ({names}) VALUES ({', '.join([marker] * len(columns))})"
-        processors = []
-        for index, name in enumerate(columns):
-            processor = table.c[name].type._cached_bind_processor(self.dialect)
-            if processor is not None:
-                processors.append((index, processor))
-        prepared = _Prepared(sql, tuple(processors), f"COPY {full_name} ({names}) FROM STDIN")
-        self._prepared[key] = prepared
-        return prepared
+        sql = f"INSERT INTO {full_name} ({names}) VALUES ({values})"
+        inline = tuple(sql for _, sql in part.inline)
+        found = self._prepared[key] = _Prepared(sql, f"COPY {full_name} ({names}) FROM STDIN", inline)
+        return found
 
-    @staticmethod
-    def _process(rows: Sequence[tuple[Any, ...]], prepared: _Prepared) -> Sequence[Sequence[Any]]:
-        if not prepared.processors:
-            return rows
-        out = []
-        procs = prepared.processors
-        for row in rows:
-            values = list(row)
-            for index, proc in procs:
-                value = values[index]
-                if value is not None:
-                    values[index] = proc(value)
-            out.append(values)
-        return out
-
-    def write(self, batch: Batch) -> None:
-        if not batch.rows:
-            return
-        prepared = self._prepare(batch.table, batch.columns)
-        self._write(prepared, self._process(batch.rows, prepared))
+    def write(self, batch: Batch) -> Written:
+        """Write ``batch`` as the ORM would insert its rows; say what was written."""
+        shape = self._shape(batch.table, batch.columns)
+        rows = shape.complete(batch.rows)
+        if rows:
+            for part in shape.parts(rows):
+                self._write(self._prepare(shape.table, part), part.rows)
+        return Written(batch.table, shape.columns, rows, shape.server_filled)
 
     def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -165,6 +167,9 @@ class CopyWriter(PostgresWriter):
     """PostgreSQL through psycopg 3: ``COPY ... FROM STDIN``, rows streamed, no parsing of SQL."""
 
     def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
+        if prepared.inline:
+            BatchWriter._write(self, prepared, rows)
+            return
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             with cursor.copy(prepared.copy_sql) as copy:
@@ -205,7 +210,7 @@ class MultiRowInsertWriter(BatchWriter):
             chunk: list[str] = []
             size = len(head)
             for row in rows:
-                text = "(" + ",".join([literal(value) for value in row]) + ")"
+                text = "(" + ",".join([*[literal(value) for value in row], *prepared.inline]) + ")"
                 if chunk and size + len(text) + 1 > self.STATEMENT_CHARS:
                     cursor.execute(head + ",".join(chunk))  # no arguments: nothing is %-formatted
                     chunk, size = [], len(head)

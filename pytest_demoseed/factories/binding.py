@@ -46,7 +46,7 @@ def reset_sequences(
         table = _table_of(factory_cls)
         if table is None:
             continue
-        start = (used or {}).get(table.name, 0)
+        start = (used or {}).get(table.key, 0)
         key = integer_primary_key(table)
         if key is not None:
             start = max(start, int(session.execute(sa.select(sa.func.max(key))).scalar() or 0))

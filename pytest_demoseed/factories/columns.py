@@ -362,30 +362,6 @@ def _fixed_fn(value: Any) -> FixedFn:
     return lambda start, stop: [value] * (stop - start)
 
 
-def _python_default(column: sa.Column[Any]) -> FixedFn | None:
-    """A column's Python-side ``default=``: the raw batched INSERT would skip it, so we apply it."""
-    default = column.default
-    if not isinstance(default, sa.ColumnDefault):
-        return None
-    if default.is_scalar:
-        value = default.arg
-        return lambda start, stop: [value] * (stop - start)
-    if default.is_callable:
-        function = default.arg
-
-        def call(start: int, stop: int) -> list[Any]:
-            try:
-                return [function(None) for _ in range(start, stop)]
-            except Exception as exc:  # it wants the INSERT's execution context
-                raise ScenarioError(
-                    f"column {column.table.name}.{column.key}: its default= cannot be called outside "
-                    f"an INSERT ({type(exc).__name__}); give the column in fixed="
-                ) from None
-
-        return call
-    return None
-
-
 @dataclass
 class _Layout:
     """Which table column comes from where, once ``fixed`` is known.
@@ -465,12 +441,6 @@ def _layout(plan: FactoryPlan, fixed: Mapping[str, Any]) -> _Layout:
             by_column.setdefault(column_of[target], name if name in plan.compiled else f"build:{name}")
         if name in plan.compiled:
             kwargs.setdefault(name, name)
-    for table_column in plan.table.columns:
-        if table_column.key not in by_column:
-            default = _python_default(table_column)
-            if default is not None:
-                fixed_fns[f"default:{table_column.key}"] = default
-                by_column[table_column.key] = f"default:{table_column.key}"
     if mapper.polymorphic_on is not None and mapper.polymorphic_identity is not None:
         identity = mapper.polymorphic_identity
         on = str(getattr(mapper.polymorphic_on, "key", ""))
@@ -529,7 +499,7 @@ def factory_batches(
     if ids is None and integer_key is not None:
         pk = integer_key.key
         if pk not in given and pk not in plan.order:
-            ids = ctx.allocate(plan.table.name, count)
+            ids = ctx.allocate(plan.table.key, count)
     if ids is not None:
         if len(ids) != count:
             raise ScenarioError(f"{plan.name}: {len(ids)} ids for {count} rows")
@@ -580,7 +550,7 @@ class _Stream:
         self.columns = list(layout.columns)
         self.run: dict[str, Any] = {}
         #: Without integer keys, sequence numbers go on from the table's earlier calls.
-        self.first = 0 if self.integer_ids else ctx.sequences.get(plan.table.name, 0)
+        self.first = 0 if self.integer_ids else ctx.sequences.get(plan.table.key, 0)
 
     def _keys_of(self, made: list[list[Any]], keys: list[Any]) -> None:
         """Add the primary keys of a batch's rows (``made``, by ``self.columns``) to ``keys``."""
@@ -611,7 +581,7 @@ class _Stream:
                 made = self._build_per_row(state, made, derive_seed(self.seed, "fallback", number))
             if self.ids is None:
                 self._keys_of(made, keys)
-            yield Batch(self.plan.table.name, tuple(self.columns), list(zip(*made, strict=True)))
+            yield Batch(self.plan.table.key, tuple(self.columns), list(zip(*made, strict=True)))
         return keys if self.ids is None else self.ids
 
     def _columns(self, rng: random.Random, start: int, stop: int) -> _BatchState:
@@ -624,7 +594,7 @@ class _Stream:
         )
         if len(sequence):
             highest = sequence[-1] if isinstance(sequence, range) else max(sequence)
-            self.ctx.note_sequences(self.plan.table.name, highest + 1)
+            self.ctx.note_sequences(self.plan.table.key, highest + 1)
         fixed = {name: list(fn(start, stop)) for name, fn in self.layout.fixed.items()}
         for name, key in self.aliases.items():  # a declaration given by its column's name
             fixed[name] = fixed[key]
