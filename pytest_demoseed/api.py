@@ -9,6 +9,7 @@ error, a progress callback returning ``STOP`` or a KeyboardInterrupt leaves the 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,7 +38,19 @@ from pytest_demoseed.scenario.registry import get_scenario
 from pytest_demoseed.scenario.spec import ScenarioSpec, check_reused_phases, parse_assignment, resolve_spec
 from pytest_demoseed.storage.create import CreatedDatabase, create_database_if_missing
 from pytest_demoseed.storage.engines import make_engine
+from pytest_demoseed.storage.migrations import (
+    NON_TRANSACTIONAL_DDL,
+    MigratedRows,
+    Migrations,
+    check_migrated_schema,
+    combined_fingerprint,
+    current_heads,
+    load_migrations,
+    migrated_rows,
+    run_migrations,
+)
 from pytest_demoseed.storage.seeded import (
+    SEEDED_TABLE,
     SeedRecorder,
     clear_seeded,
     ensure_table,
@@ -64,8 +77,9 @@ EngineOrUrl = sa.Engine | str | URL
 #: ``{"attendance": {"rate": 0.5}}`` or ``["attendance.rate=0.5", ...]``.
 SettingsInput = Mapping[str, Mapping[str, Any]] | Sequence[str] | None
 
-#: Backends whose DDL commits on its own: there the schema is created before the build transaction.
-_NON_TRANSACTIONAL_DDL = frozenset({"mysql", "mariadb"})
+#: Backends whose DDL commits on its own: there the schema is created (or migrated) before the
+#: build transaction.
+_NON_TRANSACTIONAL_DDL = NON_TRANSACTIONAL_DDL
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -100,10 +114,16 @@ class Report:
     settings: Mapping[str, Mapping[str, Any]]
     cleared: bool = False
     fallbacks: tuple[str, ...] = ()
+    #: With ``migrate``: ``{"from": [...], "to": [...]}`` (the revisions before and after) and,
+    #: when the database was not migrated before, ``counts`` of the rows the migrations left
+    #: (counted apart from ``counts``, and part of ``fingerprint``). Empty without ``migrate``.
+    migrated: Mapping[str, Any] = field(default_factory=dict)
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset, *, cleared: bool = False) -> Report:
+    def from_dataset(
+        cls, dataset: Dataset, *, cleared: bool = False, migrated: Mapping[str, Any] | None = None
+    ) -> Report:
         return cls(
             scenario=dataset.scenario,
             seed=dataset.seed,
@@ -115,6 +135,7 @@ class Report:
             settings=_frozen({k: _frozen(v) for k, v in dataset.settings.items()}),
             cleared=cleared,
             fallbacks=tuple(dataset.fallbacks),
+            migrated=_frozen(migrated or {}),
             dataset=dataset,
         )
 
@@ -260,6 +281,8 @@ def seed(
     clear: bool = False,
     create_database: bool = False,
     append: bool = False,
+    migrate: str | os.PathLike[str] | None = None,
+    migrate_target: str = "head",
 ) -> Report:
     """Build ``scenario`` into an existing database in one transaction and report what was made.
 
@@ -269,6 +292,12 @@ def seed(
     the scenario wrote; both happen inside the build's transaction. ``on_progress`` receives job-status
     snapshots; returning ``pytest_demoseed.STOP`` cancels. ``create_database`` first creates the
     database the URL names if it does not exist (dropped again if the seed then fails).
+
+    ``migrate`` (an ``alembic.ini`` or the directory holding one; needs the ``alembic`` extra)
+    runs ``alembic upgrade <migrate_target>`` on the database first, through the project's
+    ``env.py`` with the connection in ``config.attributes["connection"]``: inside the build's
+    transaction on PostgreSQL and SQLite (a failed build undoes the migrations too), committed
+    before it on MariaDB/MySQL, whose DDL is not transactional. It excludes ``create_schema``.
 
     The keys written are recorded in the database (``demoseed_seeded``, in the same
     transaction), so ``clear`` deletes only them. A database that already holds rows seeded for
@@ -288,13 +317,24 @@ def seed(
             progress.phases = [item.name for item in target_scenario.phases]
         if clear and append:
             raise ScenarioError("clear and append exclude each other: clear replaces the rows, append adds")
+        if create_schema and migrate is not None:
+            raise ScenarioError(
+                "create_schema and migrate exclude each other: the migrations make the schema"
+            )
         spec = resolve(target_scenario, seed=seed, settings=settings)
+        migrations = load_migrations(migrate, migrate_target) if migrate is not None else None
         new_file = _new_sqlite_file(engine_or_url)
         if create_database:
             target = engine_or_url.url if isinstance(engine_or_url, sa.Engine) else engine_or_url
             created = create_database_if_missing(target)
         return _seed(
-            engine_or_url, spec, on_progress=progress, create_schema=create_schema, clear=clear, append=append
+            engine_or_url,
+            spec,
+            on_progress=progress,
+            create_schema=create_schema,
+            clear=clear,
+            append=append,
+            migrations=migrations,
         )
     except BaseException as exc:
         if created is not None:  # this call made the database: the failed seed leaves no trace
@@ -372,15 +412,30 @@ def _seed(
     create_schema: bool,
     clear: bool,
     append: bool,
+    migrations: Migrations | None = None,
 ) -> Report:
     metadata = spec.scenario.metadata
     recorder = SeedRecorder(spec)
-    with _engine(engine_or_url, may_create=create_schema) as engine:
+    writers = [(f"scenario {spec.scenario.name!r}", metadata)]
+    #: the revisions before the migrations ran, and the rows they left (when it was at base)
+    heads: dict[str, tuple[str, ...]] = {}
+    found: list[MigratedRows] = []
+
+    def migrate(conn: sa.Connection) -> None:
+        assert migrations is not None
+        heads["from"] = current_heads(conn)
+        run_migrations(conn, migrations)
+        check_migrated_schema(conn, migrations, writers)
+        heads["to"] = current_heads(conn)
+
+    with _engine(engine_or_url, may_create=create_schema or migrations is not None) as engine:
         _check_reachable(engine)
         ddl_apart = engine.dialect.name in _NON_TRANSACTIONAL_DDL
         if ddl_apart:  # DDL would commit the build's transaction half-way: tables first, apart
             with engine.connect() as conn:
-                if create_schema:
+                if migrations is not None:
+                    migrate(conn)
+                elif create_schema:
                     metadata.create_all(conn)
                 check_schema(conn, metadata)  # a wrong database gets no bookkeeping table either
                 ensure_table(conn)
@@ -388,10 +443,16 @@ def _seed(
 
         def prepare(conn: sa.Connection) -> None:
             if not ddl_apart:
-                if create_schema:
+                if migrations is not None:
+                    migrate(conn)
+                elif create_schema:
                     metadata.create_all(conn)
                 check_schema(conn, metadata)
                 ensure_table(conn)
+            if migrations is not None and not heads["from"]:  # every row there is the migrations'
+                found.append(
+                    migrated_rows(conn, [metadata], migrations.revisions, exclude=[SEEDED_TABLE.name])
+                )
             if clear:
                 _delete_rows(conn, spec.scenario)
             elif not append:
@@ -411,7 +472,13 @@ def _seed(
             )
         except Exception as exc:
             raise _as_sqlalchemy_error(engine, exc) from exc
-    return Report.from_dataset(dataset, cleared=clear)
+    migrated: dict[str, Any] = {}
+    if migrations is not None:
+        migrated = {"from": list(heads["from"]), "to": list(heads["to"])}
+        if found:
+            migrated["counts"] = dict(found[0].counts)
+            dataset = dataset.replace(fingerprint=combined_fingerprint(dataset.fingerprint, found[0]))
+    return Report.from_dataset(dataset, cleared=clear, migrated=migrated)
 
 
 def _as_sqlalchemy_error(engine: sa.Engine, exc: Exception) -> Exception:

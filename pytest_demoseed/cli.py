@@ -26,11 +26,20 @@ import sqlalchemy as sa
 
 from pytest_demoseed import __version__
 from pytest_demoseed.api import Report, clear, database_fingerprint, resolve, seed
-from pytest_demoseed.errors import BuildCancelled, DatabaseUrlError, ScenarioError, SeedRefused, first_line
+from pytest_demoseed.errors import (
+    BuildCancelled,
+    DatabaseUrlError,
+    MigrationError,
+    ScenarioError,
+    SchemaMismatch,
+    SeedRefused,
+    first_line,
+)
 from pytest_demoseed.report.command import MODES, choose
-from pytest_demoseed.report.summary import describe_counts, describe_fallbacks
+from pytest_demoseed.report.summary import describe_counts, describe_fallbacks, describe_migrated
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import all_scenarios, get_scenario, register_all, scenario_names
+from pytest_demoseed.storage.migrations import load_migrations
 from pytest_demoseed.storage.urls import parse_url
 
 __all__ = ["cli", "main"]
@@ -80,11 +89,13 @@ def _scenario(name: str) -> Scenario:
         _usage(str(exc))
 
 
-def _run(action: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call the API and turn the errors a user can cause into one line and an exit code."""
+def _run(action: Any, *args: Any, usage: tuple[type[Exception], ...] = (), **kwargs: Any) -> Any:
+    """Call the API and turn the errors a user can cause into one line and an exit code
+    (``usage``: more error types that mean the command line must change, exit 2)."""
+    usage_errors: tuple[type[Exception], ...] = (DatabaseUrlError, SeedRefused, MigrationError, *usage)
     try:
         return action(*args, **kwargs)
-    except (DatabaseUrlError, SeedRefused) as exc:  # the command line must change: a usage error
+    except usage_errors as exc:  # the command line must change: a usage error
         _usage(str(exc))
     except ScenarioError as exc:
         _runtime(str(exc))
@@ -223,6 +234,10 @@ def _summary(report: Report) -> str:
     ]
     if report.fallbacks:  # the slow path, named as the pytest summary names it
         lines.append("  " + describe_fallbacks(report.fallbacks))
+    if report.migrated:
+        before = ",".join(report.migrated.get("from", ())) or "base"
+        revisions = {"revisions": report.migrated.get("to", ()), "counts": report.migrated.get("counts", {})}
+        lines.append(f"  {describe_migrated(revisions)} (was at {before})")
     lines.append(f"  fingerprint {report.fingerprint}")
     return "\n".join(lines)
 
@@ -271,6 +286,24 @@ def _summary(report: Report) -> str:
     help="Add another copy when the database already holds the scenario's rows (else refused).",
 )
 @click.option(
+    "--migrate",
+    "migrate",
+    is_flag=False,
+    flag_value=".",
+    default=None,
+    metavar="[PATH]",
+    help="Run the Alembic migrations first (an alembic.ini or its directory; alone: ./alembic.ini); "
+    "needs pytest-demoseed[alembic]. On PostgreSQL and SQLite inside the seed's transaction (a failed "
+    "seed undoes them); on MariaDB/MySQL, which have no transactional DDL, committed before it.",
+)
+@click.option(
+    "--migrate-target",
+    default="head",
+    show_default=True,
+    metavar="REV",
+    help="Revision(s) --migrate goes to: head, heads, a revision or branch@head.",
+)
+@click.option(
     "--progress",
     type=click.Choice(MODES),
     default="auto",
@@ -286,12 +319,22 @@ def seed_command(
     create_database: bool,
     clear_first: bool,
     append: bool,
+    migrate: str | None,
+    migrate_target: str,
     progress: str,
 ) -> None:
-    """Build a scenario into a database in one transaction; on any error nothing is written."""
+    """Build a scenario into a database in one transaction; on any error nothing is written
+    (with --migrate on MariaDB/MySQL: the migrations stay, as their DDL commits by itself)."""
     url = _db_url(db_url)
     if clear_first and append:
         _usage("--clear and --append exclude each other: --clear replaces the rows, --append adds")
+    if migrate is not None:
+        if create_schema:
+            _usage("--create-schema and --migrate exclude each other: the migrations make the schema")
+        try:  # no alembic.ini, Alembic missing, an unknown or ambiguous target: before connecting
+            load_migrations(migrate, migrate_target)
+        except MigrationError as exc:
+            _usage(f"--migrate {migrate}: {exc}")
     try:  # the disabled-phase rule needs the database's rows: seed() applies it once connected
         resolve(scenario, seed=seed_value, settings=list(assignments))
     except ScenarioError as exc:
@@ -309,6 +352,9 @@ def seed_command(
             clear=clear_first,
             create_database=create_database,
             append=append,
+            migrate=migrate,
+            migrate_target=migrate_target,
+            usage=(SchemaMismatch,) if migrate is not None else (),
         )
     if progress == "json" or (progress == "auto" and not out.isatty()):
         click.echo(json.dumps({"report": report.as_dict()}, default=str, separators=(",", ":")))

@@ -10,6 +10,7 @@ __all__ = [
     "BuildCancelled",
     "DatabaseUnreachable",
     "DatabaseUrlError",
+    "MigrationError",
     "ScenarioError",
     "SchemaMismatch",
     "SeedRefused",
@@ -34,6 +35,11 @@ class SchemaMismatch(ScenarioError):
 class SeedRefused(ScenarioError):
     """What was asked does not fit what the database holds (it already holds the scenario's rows,
     or a disabled phase has none to reuse): a usage error, the message names the option to use."""
+
+
+class MigrationError(ScenarioError):
+    """Alembic migrations cannot be used or failed: no alembic.ini, Alembic not installed, an
+    unknown or ambiguous target, or a migration that failed (named, with the database's error)."""
 
 
 class DatabaseUrlError(ScenarioError):

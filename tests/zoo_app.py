@@ -9,7 +9,8 @@ row, a ``server_default``, a column named ``order``. ``clubs``/``memberships``: 
 through an association table with a composite primary key. ``sessions``: a UUID primary key,
 ``Interval``, ``LargeBinary``, ``Time`` with and without a time zone, a string foreign key.
 ``messages``: a self-referential foreign key (replies). On PostgreSQL ``audit.entries`` lives in
-a schema of its own (``SCHEMA_METADATA``).
+a schema of its own (``SCHEMA_METADATA``) and has an ``ARRAY`` column. ``accounts.extra`` is a
+``PickleType``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import factory
 import sqlalchemy as sa
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pytest_demoseed import Batch, Scenario, factory_batches, phase
@@ -103,6 +105,7 @@ class Account(Base):
     slug: Mapped[str] = mapped_column(sa.String(12), default=_slug)
     region: Mapped[str] = mapped_column(sa.String(8), server_default="eu")
     order: Mapped[int] = mapped_column("order", sa.Integer)
+    extra: Mapped[Any] = mapped_column(sa.PickleType, nullable=True)
 
     clubs: Mapped[list[Club]] = relationship(secondary=memberships, back_populates="accounts")
 
@@ -143,6 +146,7 @@ entries = sa.Table(
     SCHEMA_METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("what", sa.String(40), nullable=False),
+    sa.Column("tags", postgresql.ARRAY(sa.String(10))),
     schema="audit",
 )
 
@@ -168,6 +172,7 @@ class AccountFactory(SQLAlchemyModelFactory):
     active = factory.Iterator([True, False])
     seen_at = dt.datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     order = factory.Sequence(lambda n: n)
+    extra = factory.LazyAttribute(lambda o: ("pickled", o.order))
 
 
 class ClubFactory(SQLAlchemyModelFactory):

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_SCENARIO",
     "DEFAULT_SEED",
     "ENV_VARS",
+    "SCHEMA_MODES",
     "add_options",
     "demo_input",
     "ini_bool",
@@ -32,7 +33,12 @@ ENV_VARS = {
     "demo_seed": "DEMOSEED_SEED",
     "demo_scenario": "DEMOSEED_SCENARIO",
     "demo_db_url": "DEMOSEED_DATABASE_URL",
+    "demo_alembic": "DEMOSEED_ALEMBIC",
+    "demo_alembic_target": "DEMOSEED_ALEMBIC_TARGET",
+    "demo_schema": "DEMOSEED_SCHEMA",
 }
+#: How a snapshot's schema is made (``--demo-schema``).
+SCHEMA_MODES = ("create_all", "alembic", "none")
 
 #: Every ini value the plugin reads.
 INI_NAMES = (
@@ -44,6 +50,9 @@ INI_NAMES = (
     "demo_progress",
     "demo_metadata",
     "demo_reset_sequences",
+    "demo_alembic",
+    "demo_alembic_target",
+    "demo_schema",
 )
 
 
@@ -117,6 +126,30 @@ def add_options(parser: pytest.Parser) -> None:
         help="live build progress: auto (on a terminal, for builds over a second), bar, none "
         "(ini demo_progress; default auto)",
     )
+    group.addoption(
+        "--demo-alembic",
+        dest="demo_alembic",
+        metavar="PATH",
+        help="make each snapshot's schema by running these Alembic migrations (an alembic.ini, "
+        "or the directory holding one) once per run, then clone it into the workers (env "
+        "DEMOSEED_ALEMBIC, ini demo_alembic; needs pytest-demoseed[alembic])",
+    )
+    group.addoption(
+        "--demo-alembic-target",
+        dest="demo_alembic_target",
+        metavar="REV",
+        help="revision(s) to migrate to: head, heads, a revision or branch@head (env "
+        "DEMOSEED_ALEMBIC_TARGET, ini demo_alembic_target; default head)",
+    )
+    group.addoption(
+        "--demo-schema",
+        dest="demo_schema",
+        metavar="MODE",
+        help="how a snapshot's schema is made: create_all (from the models), alembic (the "
+        "--demo-alembic migrations), none (the database has it already: only checked) (env "
+        "DEMOSEED_SCHEMA, ini demo_schema; default alembic when --demo-alembic is given, else "
+        "create_all)",
+    )
     parser.addini("demo_seed", "root seed of every scenario (default 42)", default="")
     parser.addini("demo_scenario", "default scenario (default baseline)", default="")
     parser.addini("demo_db_url", "database URL of the default scenario", default="")
@@ -129,6 +162,11 @@ def add_options(parser: pytest.Parser) -> None:
         default="",
     )
     parser.addini("demo_progress", "live build progress: auto, bar or none", default="")
+    parser.addini(
+        "demo_alembic", "alembic.ini (or its directory) whose migrations make the schema", default=""
+    )
+    parser.addini("demo_alembic_target", "revision(s) to migrate to (default head)", default="")
+    parser.addini("demo_schema", "how the schema is made: create_all, alembic or none", default="")
     parser.addini(
         "demo_metadata",
         "extra schema to create in test databases, e.g. myapp.models:Base.metadata",
@@ -148,6 +186,9 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "demo_cache_dir": None,
     "demo_keep": False,
     "demo_progress": None,
+    "demo_alembic": None,
+    "demo_alembic_target": None,
+    "demo_schema": None,
 }
 
 

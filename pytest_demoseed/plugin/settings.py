@@ -21,6 +21,7 @@ from pytest_demoseed.plugin.options import (
     DEFAULT_SCENARIO,
     DEFAULT_SEED,
     ENV_VARS,
+    SCHEMA_MODES,
     ini_bool,
     parse_seed,
 )
@@ -68,6 +69,49 @@ def merge_assignments(
     return merged, sources
 
 
+def _schema_settings(config: pytest.Config, sources: dict[str, str]) -> tuple[str, str | None, str]:
+    """``--demo-schema``, ``--demo-alembic`` and ``--demo-alembic-target`` (or their env/ini).
+
+    The path is made absolute here, where its source is known: an option or variable is
+    relative to the directory pytest was started in, an ini value to the ini file's. Whether it
+    holds an alembic.ini is checked once the run activates (with the migrations' other checks).
+    """
+    alembic_source = _first(config, "demo_alembic", ENV_VARS["demo_alembic"], "demo_alembic")
+    alembic = None
+    if alembic_source is not None:
+        value, where = str(alembic_source[0]).strip(), alembic_source[1]
+        base = config.invocation_params.dir
+        if where.startswith("ini") and config.inipath is not None:
+            base = config.inipath.parent
+        alembic = str((Path(base) / Path(value).expanduser()).resolve()) if value else None
+        sources["alembic"] = where
+    target_source = _first(
+        config, "demo_alembic_target", ENV_VARS["demo_alembic_target"], "demo_alembic_target"
+    )
+    target = "head"
+    if target_source is not None:
+        target = str(target_source[0]).strip() or "head"
+        sources["alembic_target"] = target_source[1]
+    if target_source is not None and alembic is None:
+        raise pytest.UsageError(
+            f"{target_source[1]} needs the migrations: --demo-alembic=PATH (env DEMOSEED_ALEMBIC, "
+            "ini demo_alembic), an alembic.ini or its directory"
+        )
+    schema_source = _first(config, "demo_schema", ENV_VARS["demo_schema"], "demo_schema")
+    if schema_source is None:
+        return ("alembic" if alembic else "create_all"), alembic, target
+    schema, where = str(schema_source[0]).strip().lower().replace("-", "_"), schema_source[1]
+    sources["schema"] = where
+    if schema not in SCHEMA_MODES:
+        raise pytest.UsageError(f"{where} must be create_all, alembic or none, got {schema_source[0]!r}")
+    if schema == "alembic" and alembic is None:
+        raise pytest.UsageError(
+            f"{where}=alembic needs the migrations: --demo-alembic=PATH (env DEMOSEED_ALEMBIC, "
+            "ini demo_alembic), an alembic.ini or its directory"
+        )
+    return schema, alembic, target
+
+
 @final
 @dataclass(frozen=True)
 class DemoSettings:
@@ -90,6 +134,11 @@ class DemoSettings:
     progress: str = "auto"
     metadata_path: str | None = None
     reset_sequences: bool = False
+    #: How snapshots get their schema (:data:`~pytest_demoseed.plugin.options.SCHEMA_MODES`).
+    schema: str = "create_all"
+    #: ``--demo-alembic``: the alembic.ini (or its directory), absolute; None when not given.
+    alembic: str | None = None
+    alembic_target: str = "head"
     #: Where each value came from: ``seed``, ``scenario``, ``db_url`` and each ``phase.key``
     #: of ``given`` -> ``--demo-...``, ``DEMOSEED_...`` or ``ini demo_...`` (absent: default).
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -119,6 +168,7 @@ class DemoSettings:
         if progress not in PROGRESS_MODES:
             where = progress_source[1] if progress_source else "--demo-progress"
             raise pytest.UsageError(f"{where} must be auto, bar or none, got {progress!r}")
+        schema, alembic, alembic_target = _schema_settings(config, sources)
         return cls(
             seed=seed,
             scenario=scenario,
@@ -131,6 +181,9 @@ class DemoSettings:
             progress=progress,
             metadata_path=config.getini("demo_metadata") or None,
             reset_sequences=ini_bool(config, "demo_reset_sequences"),
+            schema=schema,
+            alembic=alembic,
+            alembic_target=alembic_target,
             sources=sources,
         )
 

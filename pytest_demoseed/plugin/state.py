@@ -6,6 +6,9 @@ Made by :func:`pytest_demoseed.plugin.runtime.activate` and kept on the run
 
 from __future__ import annotations
 
+import os
+import pkgutil
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,7 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.build.dataset import Dataset
+from pytest_demoseed.errors import MigrationError, ScenarioError, SchemaMismatch
 from pytest_demoseed.generate.determinism import reseed_factory_boy
 from pytest_demoseed.plugin.marker import MARKER, marker_spec, resets_sequences, spec_for_item
 from pytest_demoseed.plugin.options import DEFAULT_DATABASE
@@ -26,6 +30,7 @@ from pytest_demoseed.scenario.registry import Registry
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.backends import Backend, backend_for
 from pytest_demoseed.storage.engines import safe_url
+from pytest_demoseed.storage.migrations import Migrations, load_migrations
 from pytest_demoseed.storage.provider import DatabaseProvider, Provided
 
 __all__ = ["DemoState"]
@@ -43,11 +48,32 @@ class DemoState:
     datasets: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     _started: bool = field(default=False, repr=False)
+    #: snapshot key -> build seconds of the snapshots this process built at session start
+    _prebuilt: dict[str, float] = field(default_factory=dict, repr=False)
+    _prepare_thread: threading.Thread | None = field(default=None, repr=False)
+    _prepare_outcome: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.specs = RunSpecs(self.settings, self.registry)
         self.default_spec = self.specs.default
         self.settings = self.settings.resolved(self.default_spec)
+        self.migrations = self._load_migrations()
+
+    def _load_migrations(self) -> Migrations | None:
+        """The run's Alembic migrations, checked now (before any test): a one-line UsageError
+        naming the option for no alembic.ini, no Alembic, an unknown or ambiguous target."""
+        if self.settings.schema != "alembic":
+            return None
+        assert self.settings.alembic is not None
+        try:
+            return load_migrations(self.settings.alembic, self.settings.alembic_target)
+        except MigrationError as exc:
+            message = str(exc)
+            if "target" in message and "alembic_target" in self.settings.sources:
+                source = self.settings.source("alembic_target", "--demo-alembic-target")
+            else:
+                source = self.settings.source("alembic", "--demo-alembic")
+            raise pytest.UsageError(f"{source}: {message}") from None
 
     def check_markers(self, items: list[pytest.Item]) -> None:
         """Every marker's spec resolves, or a one-line UsageError naming the test."""
@@ -59,9 +85,14 @@ class DemoState:
 
     def header(self) -> str:
         url = self.settings.db_url
+        schema = ""
+        if self.migrations is not None:
+            schema = f" schema=alembic:{self.migrations.shown}"
+        elif self.settings.schema != "create_all":
+            schema = f" schema={self.settings.schema}"
         return (
             f"demoseed: scenario={self.settings.scenario} seed={self.settings.seed} "
-            f"database={safe_url(url) if url else DEFAULT_DATABASE}"
+            f"database={safe_url(url) if url else DEFAULT_DATABASE}{schema}"
         )
 
     # --- where the data lives ---------------------------------------------------------------
@@ -106,15 +137,99 @@ class DemoState:
             self.backend.start_run(self.paths.snapshot_dir())
         except ScenarioError as exc:
             raise pytest.UsageError(f"{self._url_source}: {exc}") from None
+        if self.settings.schema != "create_all" and os.environ.get("DEMOSEED_BUILD_PER_WORKER") != "1":
+            self.prepare_default()
+
+    @property
+    def _xdist(self) -> bool:
+        return bool(getattr(self.config.option, "numprocesses", None))
+
+    def prepare_default(self) -> None:
+        """With a migrated (or existing) schema, the default spec's snapshot is made now, on the
+        process that owns the run, before any test: a migration that fails, or a schema that
+        lacks what the scenario writes, ends the run with one line and exit code 4.
+
+        Under xdist it is made in a thread while the workers start (they wait for its lock and
+        only clone); the run waits for it before its test loop (:meth:`finish_prepare`, from
+        ``pytest_collection``), so an error still ends the run before any test. Other build
+        errors fail the tests that use the data, as a build at first use would."""
+        if not self._xdist:
+            self._prepare_outcome = self._prepare()
+            self.finish_prepare()
+            return
+        self._prepare_thread = threading.Thread(target=self._prepare_in_thread, name="demoseed-prepare")
+        self._prepare_thread.start()
+        self.config.pluginmanager.register(_AwaitPrepare(self), "demoseed-await-prepare")
+
+    def _prepare_in_thread(self) -> None:
+        try:
+            self._prepare_outcome = self._prepare(progress=False)
+        except BaseException as exc:  # handed to the main thread by finish_prepare
+            self._prepare_outcome = exc
+
+    def _prepare(self, progress: bool = True) -> BaseException | tuple[Dataset, float, Any] | None:
+        spec = self.default_spec
+        provider = self.make_provider(self._ini_metadata(), progress=progress)
+        try:
+            made = provider.prepare(spec)
+        except (MigrationError, SchemaMismatch) as exc:
+            source = self.settings.source("alembic", "--demo-alembic")
+            if self.settings.schema == "none":
+                source = self.settings.source("schema", "--demo-schema")
+            return pytest.UsageError(f"{source}: {exc}")
+        except ScenarioError as exc:
+            self.failures[spec.key] = f"demoseed: cannot build scenario {spec.scenario_name!r}: {exc}"
+            return None
+        except sa.exc.SQLAlchemyError as exc:
+            first = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+            self.failures[spec.key] = (
+                f"demoseed: database error while building {spec.scenario_name!r}: {first}"
+            )
+            return None
+        if made is None:
+            return None
+        dataset, seconds = made
+        self._prebuilt.update(provider.prebuilt)
+        return dataset, seconds, provider.migrated_for(provider.key_for(spec))
+
+    def finish_prepare(self) -> None:
+        """Wait for the session-start build (if any); its error is raised here, once."""
+        thread = self._prepare_thread
+        if thread is not None:
+            thread.join()
+            self._prepare_thread = None
+        outcome, self._prepare_outcome = self._prepare_outcome, None
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome is not None and self._xdist:  # the workers only clone: say who built it
+            dataset, seconds, migrated = outcome
+            record = summary_record(dataset, self.default_spec.scenario, "controller")
+            record.update(
+                snapshot_build_seconds=seconds,
+                snapshot_only=True,
+                database="the snapshot the workers clone",
+                migrated=migrated,
+            )
+            self.datasets.append(record)
+
+    def _ini_metadata(self) -> sa.MetaData | None:
+        """ini ``demo_metadata`` as the ``demo_metadata`` fixture loads it (checked at activation)."""
+        if not self.settings.metadata_path:
+            return None
+        found = pkgutil.resolve_name(self.settings.metadata_path)
+        return found if isinstance(found, sa.MetaData) else None
 
     def end_run(self) -> None:
+        if self._prepare_thread is not None:  # the run ended before its tests: let the build end
+            self._prepare_thread.join()
+            self._prepare_thread = None
         if self._started:
             self._started = False
             self.backend.end_run()
 
     # --- providing data to tests ------------------------------------------------------------
 
-    def make_provider(self, extra_metadata: sa.MetaData | None) -> DatabaseProvider:
+    def make_provider(self, extra_metadata: sa.MetaData | None, progress: bool = True) -> DatabaseProvider:
         def metadata_for(spec: ScenarioSpec) -> sa.MetaData:
             return extra_metadata if extra_metadata is not None else spec.scenario.metadata
 
@@ -128,8 +243,11 @@ class DemoState:
             rebuild=self.settings.rebuild,
             keep=self.settings.keep,
             metadata_for=metadata_for,
-            on_progress=self.progress_reporter(),
+            on_progress=self.progress_reporter() if progress else None,
             backend=self.backend,
+            schema=self.settings.schema,
+            migrations=self.migrations,
+            prebuilt=self._prebuilt,
         )
 
     def progress_reporter(self) -> PytestLiveProgress | None:
@@ -187,3 +305,15 @@ class DemoState:
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.write_line(f"demoseed: could not drop this run's snapshots: {exc}", yellow=True)
+
+
+class _AwaitPrepare:
+    """Registered while the session-start build runs in a thread (xdist): the controller waits
+    for it before its test loop, so a bad migration is still a usage error (exit code 4)."""
+
+    def __init__(self, state: DemoState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self) -> None:
+        self.state.finish_prepare()

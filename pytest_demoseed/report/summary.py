@@ -18,6 +18,7 @@ __all__ = [
     "summary_record",
     "describe_counts",
     "describe_fallbacks",
+    "describe_migrated",
     "describe_overrides",
     "describe_phases",
     "describe_rows",
@@ -114,7 +115,20 @@ def describe_phases(dataset: Dataset, scenario: Scenario) -> str:
 
 #: Per-worker values kept beside the Dataset in a summary record (they are not part of it).
 _TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
-_LOCAL = frozenset({"worker", "phases", "overrides", "rows", *_TIMINGS})
+#: ``migrated``: the rows the schema's migrations left (counts apart from the scenario's);
+#: ``snapshot_only``: the controller's record of a snapshot it built for its xdist workers.
+_LOCAL = frozenset({"worker", "phases", "overrides", "rows", "migrated", "snapshot_only", *_TIMINGS})
+
+
+def describe_migrated(migrated: Mapping[str, Any]) -> str:
+    """``migrated to 3f2a9c1d: 6 rows from data migrations (currencies 4, plans 2)``."""
+    revisions = ",".join(str(r)[:12] for r in migrated.get("revisions", ()))
+    counts: Mapping[str, int] = migrated.get("counts", {})
+    total = sum(counts.values())
+    if not total:
+        return f"migrated to {revisions}: no rows from migrations"
+    plural = "" if total == 1 else "s"
+    return f"migrated to {revisions}: {total:,} row{plural} from migrations ({describe_counts(counts)})"
 
 
 def summary_record(dataset: Dataset, scenario: Scenario, worker: str) -> dict[str, Any]:
@@ -124,6 +138,7 @@ def summary_record(dataset: Dataset, scenario: Scenario, worker: str) -> dict[st
     return {
         **dataset.as_dict(),
         **{k: dataset.extra.get(k, 0.0) for k in _TIMINGS},
+        "migrated": dataset.extra.get("migrated"),
         "overrides": describe_overrides(dataset, scenario),
         "rows": describe_rows(dataset, scenario),
         "phases": describe_phases(dataset, scenario),
@@ -147,6 +162,9 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
             f"({dataset.total_rows:,} rows)"
         )
         lines.append("  rows: " + first["rows"])
+        migrated = next((item["migrated"] for item in items if item.get("migrated")), None)
+        if migrated:
+            lines.append("  " + describe_migrated(migrated))
         lines.append("  phases: " + first["phases"])
         if dataset.fallbacks:
             lines.append("  " + describe_fallbacks(dataset.fallbacks))
@@ -158,6 +176,8 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
 def _timing(item: dict[str, Any]) -> str:
     """``built in 1.2s, cloned in 0.05s`` or ``cloned in 0.05s (waited 1.2s for the build)``."""
     clone, wait = item.get("clone_seconds", 0.0), item.get("wait_seconds", 0.0)
+    if item.get("snapshot_only"):
+        return f"built in {item.get('snapshot_build_seconds', 0.0):.3f}s while the workers started"
     text = f"cloned in {clone:.3f}s"
     if item["source"] == "built":
         text = f"built in {item.get('snapshot_build_seconds') or item['source_seconds']:.3f}s, " + text

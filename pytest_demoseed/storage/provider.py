@@ -48,6 +48,14 @@ from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.backends import Backend, backend_for
 from pytest_demoseed.storage.engines import make_engine, safe_url
+from pytest_demoseed.storage.migrations import (
+    NON_TRANSACTIONAL_DDL,
+    MigratedRows,
+    Migrations,
+    combined_fingerprint,
+    migration_prepare,
+    run_migrations,
+)
 from pytest_demoseed.storage.snapshot_key import snapshot_key
 
 __all__ = ["DatabaseProvider", "Provided"]
@@ -87,6 +95,9 @@ class DatabaseProvider:
         metadata_for: Callable[[ScenarioSpec], sa.MetaData] | None = None,
         on_progress: Callable[[dict[str, Any]], Any] | None = None,
         backend: Backend | None = None,
+        schema: str = "create_all",  # or "alembic" (run ``migrations``), "none" (only checked)
+        migrations: Migrations | None = None,
+        prebuilt: Mapping[str, float] | None = None,
     ) -> None:
         # The plugin passes the run's one Backend; a provider made on its own makes its own.
         self.backend: Backend = backend or backend_for(base_url, run_id=run_id, reuse=reuse)
@@ -100,7 +111,16 @@ class DatabaseProvider:
         self.keep = keep
         self.metadata_for = metadata_for or (lambda spec: spec.scenario.metadata)
         self.on_progress = on_progress
+        if schema == "alembic" and migrations is None:
+            raise ScenarioError("schema 'alembic' needs the migrations to run")
+        self.schema = schema
+        self.migrations = migrations
+        #: snapshot key -> seconds, for the snapshots this process built before any test asked
+        #: (:meth:`prepare`): the summary says "built" for them, not "cloned"
+        self.prebuilt: dict[str, float] = dict(prebuilt or {})
         self._provided: dict[str, Provided] = {}
+        #: snapshot key -> the rows its migrations left (``MigratedRows.as_dict()``)
+        self._migrated: dict[str, dict[str, Any]] = {}
         #: spec keys whose counters a test without the reset may have moved since the last reset
         self._touched: set[str] = set()
 
@@ -131,9 +151,42 @@ class DatabaseProvider:
             self._provided[spec.key] = found
         return found
 
+    def key_for(self, spec: ScenarioSpec) -> str:
+        """The snapshot key of ``spec`` with this provider's schema (and migrations)."""
+        schema = ""
+        if self.schema == "alembic":
+            assert self.migrations is not None
+            schema = self.migrations.key
+        elif self.schema == "none":
+            schema = "none"
+        metadata = self.metadata_for(spec)
+        return snapshot_key(spec, metadata, self.backend.dialect_name, self.backend.identity, schema)
+
+    def migrated_for(self, key: str) -> dict[str, Any] | None:
+        """The rows the migrations left in snapshot ``key`` (``MigratedRows.as_dict()``), if known."""
+        return self._migrated.get(key)
+
+    def prepare(self, spec: ScenarioSpec) -> tuple[Dataset, float] | None:
+        """Make sure ``spec``'s snapshot exists, building it if needed, without cloning it.
+
+        The plugin calls this once at session start when the schema is migrated, so a bad
+        migration ends the run before any test. Returns the
+        dataset and build seconds when this call built it, None when a kept one was valid.
+        """
+        key = self.key_for(spec)
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.snapshot_dir / f"{key}.lock")):
+            if self._valid_snapshot(key) is not None:
+                return None
+            started = time.perf_counter()
+            dataset = self._build_snapshot(spec, key, self.metadata_for(spec))
+            seconds = round(time.perf_counter() - started, 4)
+        self.prebuilt[key] = seconds
+        return dataset, seconds
+
     def _provide(self, spec: ScenarioSpec) -> Provided:
         metadata = self.metadata_for(spec)
-        key = snapshot_key(spec, metadata, self.backend.dialect_name, self.backend.identity)
+        key = self.key_for(spec)
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         target, fallback = self.database_url(spec), self.fallback_url(spec)
         waited = time.perf_counter()
@@ -149,6 +202,8 @@ class DatabaseProvider:
             clone_started = time.perf_counter()
             target = self.backend.clone(key, self.snapshot_dir, target, fallback)
             clone_seconds = round(time.perf_counter() - clone_started, 4)
+        if not built and key in self.prebuilt:  # this process built it, at session start
+            built, build_seconds = True, self.prebuilt.pop(key)
         dataset = dataset.replace(
             database=safe_url(target),
             source="built" if built else "cloned",
@@ -158,6 +213,7 @@ class DatabaseProvider:
                 "clone_seconds": clone_seconds,
                 "wait_seconds": round(wait_seconds, 4),
                 "key": key,
+                **({"migrated": self._migrated.get(key)} if key in self._migrated else {}),
             },
         )
         # Pooled, also on SQLite: each test's connect + PRAGMA would otherwise cost ~0.25 ms.
@@ -196,6 +252,8 @@ class DatabaseProvider:
             dataset = Dataset.from_dict(data["dataset"])
             built_by = data["run"]
             stale = data["key"] != key
+            if data.get("migrated") is not None:
+                self._migrated[key] = MigratedRows.from_dict(data["migrated"]).as_dict()
         except (ValueError, TypeError, KeyError):
             stale = True
         if stale:
@@ -217,25 +275,56 @@ class DatabaseProvider:
         self._sidecar(key).unlink(missing_ok=True)
         scratch = self.backend.scratch_url(key, self.snapshot_dir)
         self.backend.create_database(scratch)
+        migrated: MigratedRows | None = None
         try:
             engine = make_engine(scratch)
             try:
-                metadata.create_all(engine)
-                spec.scenario.metadata.create_all(engine)
-                dataset = build(engine, spec, on_progress=self.on_progress)
+                if self.schema == "alembic":
+                    dataset, migrated = self._build_migrated(engine, spec, metadata)
+                else:
+                    if self.schema == "create_all":
+                        metadata.create_all(engine)
+                        spec.scenario.metadata.create_all(engine)
+                    dataset = build(engine, spec, on_progress=self.on_progress)
             finally:
                 engine.dispose()
             self.backend.publish(scratch, key, self.snapshot_dir)
         except BaseException:
             self.backend.drop_database(scratch)
             raise
+        record: dict[str, Any] = {"dataset": dataset.as_dict(), "run": self.run_id, "key": key}
+        if migrated is not None:
+            record["migrated"] = migrated.as_dict()
+            self._migrated[key] = migrated.as_dict()
         sidecar = self._sidecar(key)
         tmp = sidecar.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"dataset": dataset.as_dict(), "run": self.run_id, "key": key}, indent=1))
+        tmp.write_text(json.dumps(record, indent=1))
         os.replace(tmp, sidecar)
         if self.reuse:
             self._drop_stale(spec.key, key)
         return dataset
+
+    def _build_migrated(
+        self, engine: sa.Engine, spec: ScenarioSpec, metadata: sa.MetaData
+    ) -> tuple[Dataset, MigratedRows]:
+        """Migrations, then the scenario: in the build's one transaction where DDL is
+        transactional (PostgreSQL, SQLite), committed before it on MariaDB. The migrations' rows
+        are counted apart and folded into the dataset's fingerprint."""
+        migrations = self.migrations
+        assert migrations is not None
+        writers = [(f"scenario {spec.scenario_name!r}", spec.scenario.metadata)]
+        if metadata is not spec.scenario.metadata:
+            writers.append(("demo_metadata", metadata))
+        apart = engine.dialect.name in NON_TRANSACTIONAL_DDL
+        if apart:
+            with engine.connect() as conn:
+                run_migrations(conn, migrations)
+                conn.commit()
+        found: list[MigratedRows] = []
+        prepare = migration_prepare(migrations, writers, run=not apart, found=found)
+        dataset = build(engine, spec, on_progress=self.on_progress, prepare=prepare)
+        (migrated,) = found
+        return dataset.replace(fingerprint=combined_fingerprint(dataset.fingerprint, migrated)), migrated
 
     def _drop_stale(self, spec_key: str, key: str) -> None:
         """Kept snapshots of the same spec under an older key (its schema, a phase's source or

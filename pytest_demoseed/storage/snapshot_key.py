@@ -4,6 +4,11 @@ A snapshot is reused only while its key matches: the resolved spec (scenario, se
 the schema's DDL on this dialect, the source of every module a phase is defined in (so editing
 a helper or factory next to a phase counts, not only the phase function), and the versions of
 the plugin, Faker, factory_boy and SQLAlchemy. Editing a phase or a model makes a new key.
+
+A schema made otherwise than by ``create_all`` adds its own part (``schema``): for Alembic, the
+target revision(s) and the digest of the script directory's files
+(:attr:`~pytest_demoseed.storage.migrations.Migrations.key`), so adding or editing a migration
+makes a new key too; ``none`` for a schema the database already had.
 """
 
 from __future__ import annotations
@@ -46,11 +51,16 @@ def _module_source(obj: object) -> str:
         return ""
 
 
-def snapshot_key(spec: ScenarioSpec, metadata: sa.MetaData, dialect_name: str, identity: str = "") -> str:
+def snapshot_key(
+    spec: ScenarioSpec, metadata: sa.MetaData, dialect_name: str, identity: str = "", schema: str = ""
+) -> str:
     dialect_cls = dialect_registry.load(dialect_name)
     ddl = schema_ddl(metadata, dialect_cls())
     digest = hashlib.blake2b(digest_size=12)
-    for part in (spec.key, ddl, repr(sorted(versions().items())), identity):
+    parts = [spec.key, ddl, repr(sorted(versions().items())), identity]
+    if schema:  # absent for create_all: keys made before migrations existed stay valid
+        parts.append(schema)
+    for part in parts:
         digest.update(part.encode())
         digest.update(b"\0")
     modules: dict[str, str] = {}

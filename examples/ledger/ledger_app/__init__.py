@@ -1,0 +1,1 @@
+"""A small ledger application whose schema comes from Alembic migrations (see ../README.md)."""
