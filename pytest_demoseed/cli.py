@@ -1,4 +1,5 @@
-"""The ``demoseed`` command: list scenarios, and seed, clear or fingerprint a database outside tests.
+"""The ``demoseed`` command: list scenarios; seed, clear or fingerprint a database outside tests;
+print snapshot keys for CI caches and list or prune kept snapshots.
 
 Built on click and rich rather than argparse and hand-drawn bars. click gives subcommands,
 options read from environment variables (``DEMOSEED_DATABASE_URL``), typed and range-checked
@@ -19,6 +20,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -39,7 +41,11 @@ from pytest_demoseed.report.command import MODES, choose
 from pytest_demoseed.report.summary import describe_counts, describe_fallbacks, describe_migrated
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import all_scenarios, get_scenario, register_all, scenario_names
+from pytest_demoseed.storage.backends import backend_for
+from pytest_demoseed.storage.backends.server import ServerError
+from pytest_demoseed.storage.housekeeping import KeptSnapshot, list_snapshots, prune_snapshots
 from pytest_demoseed.storage.migrations import load_migrations
+from pytest_demoseed.storage.snapshot_key import snapshot_key
 from pytest_demoseed.storage.urls import parse_url
 
 __all__ = ["cli", "main"]
@@ -385,6 +391,135 @@ def fingerprint_command(db_url: str | None, scenario: str) -> None:
     url = _db_url(db_url)
     _scenario(scenario)
     click.echo(_run(database_fingerprint, url, scenario))
+
+
+# --- snapshots ------------------------------------------------------------------------------------
+
+DEFAULT_CACHE_DIR = os.path.join(".pytest_cache", "d", "demoseed")
+cache_dir_option = click.option(
+    "--cache-dir",
+    default=DEFAULT_CACHE_DIR,
+    show_default=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="The cache directory (pytest's --demo-cache-dir; --demo-reuse alone keeps them in the default).",
+)
+server_url_option = click.option(
+    "--db-url",
+    envvar=ENV_URL,
+    metavar="URL",
+    help=f"A server's URL (pytest's --demo-db-url), to include its snapshot databases (default: ${ENV_URL}).",
+)
+
+
+@cli.group("snapshots")
+def snapshots_group() -> None:
+    """Snapshot keys for CI caches, and the snapshots a cache directory keeps."""
+
+
+@snapshots_group.command("key")
+@scenarios_option(envvar=None)
+@click.option("--db-url", envvar=ENV_URL, metavar="URL", help="The run's --demo-db-url (default: SQLite).")
+@click.option("--scenario", default="baseline", show_default=True, metavar="NAME", help="Scenario name.")
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True, callback=_check_seed)
+@click.option(
+    "--set", "assignments", multiple=True, metavar="PHASE.KEY=VALUE", help="As pytest's --demo-set."
+)
+@click.option("--metadata", metavar="MODULE:ATTR", help="The run's ini demo_metadata, if it sets one.")
+@click.option("--alembic", metavar="PATH", help="The run's --demo-alembic, if it migrates.")
+@click.option("--alembic-target", default="head", show_default=True, metavar="REV")
+def key_command(
+    db_url: str | None,
+    scenario: str,
+    seed_value: int,
+    assignments: tuple[str, ...],
+    metadata: str | None,
+    alembic: str | None,
+    alembic_target: str,
+) -> None:
+    """Print the snapshot key pytest computes for a scenario (with the same options), and the
+    scenario's name: a CI cache key that changes exactly when the data would."""
+    url = _db_url(db_url) if db_url else "sqlite:///demoseed.sqlite"
+    try:
+        spec = resolve(scenario, seed=seed_value, settings=list(assignments))
+    except ScenarioError as exc:
+        _usage(str(exc))
+    schema_metadata = spec.scenario.metadata
+    if metadata:
+        try:
+            found = pkgutil.resolve_name(metadata)
+        except (ImportError, AttributeError, ValueError) as exc:
+            _usage(f"--metadata {metadata}: cannot load it ({exc})")
+        if not isinstance(found, sa.MetaData):
+            _usage(f"--metadata {metadata} is a {type(found).__name__}, not a MetaData")
+        schema_metadata = found
+    schema = ""
+    if alembic:
+        try:
+            schema = load_migrations(alembic, alembic_target).key
+        except MigrationError as exc:
+            _usage(f"--alembic {alembic}: {exc}")
+    backend = backend_for(url, reuse=True)
+    key = snapshot_key(spec, schema_metadata, backend.dialect_name, backend.identity, schema)
+    click.echo(f"{key} {spec.scenario_name}")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _parse_age(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    text = value.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise click.BadParameter(f"{value!r}: give a number and a unit, e.g. 30m, 12h, 7d, 2w")
+    return int(text[:-1]) * units[text[-1]]
+
+
+def _describe(snapshot: KeptSnapshot) -> str:
+    where = f" on {snapshot.database}" if snapshot.database else ""
+    note = f"  ({snapshot.orphan})" if snapshot.orphan else ""
+    size = f"{snapshot.size / 1e6:.1f} MB" if snapshot.size else "-"
+    used = f"used {_age(snapshot.age)} ago"
+    return f"{snapshot.key}  {snapshot.scenario}  {snapshot.backend}  {size}  {used}{where}{note}"
+
+
+@snapshots_group.command("list")
+@cache_dir_option
+@server_url_option
+def list_snapshots_command(cache_dir: str, db_url: str | None) -> None:
+    """Show the snapshots a cache directory keeps (and with --db-url the server's), oldest use first."""
+    url = _db_url(db_url) if db_url else None
+    found = _run(list_snapshots, Path(cache_dir), url, usage=(ServerError,))
+    if not found:
+        click.echo(f"no snapshots kept in {cache_dir}")
+    for snapshot in found:
+        click.echo(_describe(snapshot))
+
+
+@snapshots_group.command("prune")
+@cache_dir_option
+@server_url_option
+@click.option(
+    "--older-than", callback=_parse_age, metavar="AGE", help="Also those no run used for AGE (30m, 12h, 7d)."
+)
+@click.option("--all", "everything", is_flag=True, help="All of them.")
+def prune_command(cache_dir: str, db_url: str | None, older_than: float | None, everything: bool) -> None:
+    """Remove kept snapshots that can never be used again (no sidecar, or nothing behind it), and
+    those --older-than or --all say: their files, portable files and server databases (templates
+    included). A snapshot a run is using is left alone."""
+    url = _db_url(db_url) if db_url else None
+    removed = _run(prune_snapshots, Path(cache_dir), url, older_than=older_than, everything=everything)
+    for snapshot in removed:
+        click.echo(f"removed {_describe(snapshot)}")
+    click.echo(f"removed {len(removed)} snapshot{'' if len(removed) == 1 else 's'} from {cache_dir}")
 
 
 # --- entry point ----------------------------------------------------------------------------------

@@ -111,7 +111,16 @@ def add_options(parser: pytest.Parser) -> None:
         "--demo-cache-dir",
         dest="demo_cache_dir",
         metavar="DIR",
-        help="where --demo-reuse keeps snapshots (default: .pytest_cache/d/demoseed)",
+        help="keep snapshots in DIR between runs (implies --demo-reuse; default with --demo-reuse: "
+        ".pytest_cache/d/demoseed); a server snapshot is also written there as portable files, "
+        "which a run on another machine loads instead of building",
+    )
+    group.addoption(
+        "--demo-snapshot-keys",
+        dest="demo_snapshot_keys",
+        metavar="FILE",
+        help="write the snapshot keys the collected tests need to FILE ('-': the terminal), one "
+        "'<key> <scenario>' line each, and exit without running tests: a CI cache key",
     )
     group.addoption(
         "--demo-keep",
@@ -184,6 +193,7 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "demo_reuse": False,
     "demo_rebuild": False,
     "demo_cache_dir": None,
+    "demo_snapshot_keys": None,
     "demo_keep": False,
     "demo_progress": None,
     "demo_alembic": None,

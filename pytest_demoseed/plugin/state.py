@@ -83,6 +83,21 @@ class DemoState:
                 marker_spec(mark, self.specs, item.nodeid)
             resets_sequences(item, self.settings.reset_sequences)
 
+    def snapshot_keys(self, items: list[pytest.Item]) -> list[tuple[str, str]]:
+        """(key, scenario) of every snapshot the tests need, as a run would compute them: the
+        default spec's if a test takes ``demo_engine``, each test's own spec if it takes a
+        per-test fixture. No database is touched."""
+        specs: dict[str, ScenarioSpec] = {}
+        for item in items:
+            names = set(getattr(item, "fixturenames", ()))
+            if "_demo_provided" in names:
+                spec = spec_for_item(item, self.specs)
+                specs[spec.key] = spec
+            if "demo_engine" in names:
+                specs[self.default_spec.key] = self.default_spec
+        provider = self.make_provider(self._ini_metadata(), progress=False)
+        return sorted((provider.key_for(spec), spec.scenario_name) for spec in specs.values())
+
     def header(self) -> str:
         url = self.settings.db_url
         schema = ""
@@ -137,7 +152,12 @@ class DemoState:
             self.backend.start_run(self.paths.snapshot_dir())
         except ScenarioError as exc:
             raise pytest.UsageError(f"{self._url_source}: {exc}") from None
-        if self.settings.schema != "create_all" and os.environ.get("DEMOSEED_BUILD_PER_WORKER") != "1":
+        keys_only = bool(self.config.getoption("demo_snapshot_keys", None))
+        if (
+            self.settings.schema != "create_all"
+            and os.environ.get("DEMOSEED_BUILD_PER_WORKER") != "1"
+            and not keys_only
+        ):
             self.prepare_default()
 
     @property
@@ -248,6 +268,7 @@ class DemoState:
             schema=self.settings.schema,
             migrations=self.migrations,
             prebuilt=self._prebuilt,
+            portable=self.settings.cache_dir is not None,
         )
 
     def progress_reporter(self) -> PytestLiveProgress | None:

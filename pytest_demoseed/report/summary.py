@@ -114,10 +114,13 @@ def describe_phases(dataset: Dataset, scenario: Scenario) -> str:
 
 
 #: Per-worker values kept beside the Dataset in a summary record (they are not part of it).
-_TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds")
+_TIMINGS = ("snapshot_build_seconds", "clone_seconds", "wait_seconds", "restore_seconds")
 #: ``migrated``: the rows the schema's migrations left (counts apart from the scenario's);
 #: ``snapshot_only``: the controller's record of a snapshot it built for its xdist workers.
-_LOCAL = frozenset({"worker", "phases", "overrides", "rows", "migrated", "snapshot_only", *_TIMINGS})
+#: ``rebuilt_because``: why a kept snapshot was not used (a damaged file) and was built again.
+_LOCAL = frozenset(
+    {"worker", "phases", "overrides", "rows", "migrated", "snapshot_only", "rebuilt_because", *_TIMINGS}
+)
 
 
 def describe_migrated(migrated: Mapping[str, Any]) -> str:
@@ -139,6 +142,7 @@ def summary_record(dataset: Dataset, scenario: Scenario, worker: str) -> dict[st
         **dataset.as_dict(),
         **{k: dataset.extra.get(k, 0.0) for k in _TIMINGS},
         "migrated": dataset.extra.get("migrated"),
+        "rebuilt_because": dataset.extra.get("rebuilt_because"),
         "overrides": describe_overrides(dataset, scenario),
         "rows": describe_rows(dataset, scenario),
         "phases": describe_phases(dataset, scenario),
@@ -168,6 +172,9 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
         lines.append("  phases: " + first["phases"])
         if dataset.fallbacks:
             lines.append("  " + describe_fallbacks(dataset.fallbacks))
+        because = next((item["rebuilt_because"] for item in items if item.get("rebuilt_because")), None)
+        if because:
+            lines.append(f"  kept snapshot not used, built again: {because}")
         for item in sorted(items, key=lambda d: d["worker"]):
             lines.append(f"  {item['worker']}: {_timing(item)} -> {item['database']}")
     return lines
@@ -179,6 +186,8 @@ def _timing(item: dict[str, Any]) -> str:
     if item.get("snapshot_only"):
         return f"built in {item.get('snapshot_build_seconds', 0.0):.3f}s while the workers started"
     text = f"cloned in {clone:.3f}s"
+    if item["source"] == "restored":
+        text = f"restored from portable files in {item.get('restore_seconds', 0.0):.3f}s, " + text
     if item["source"] == "built":
         text = f"built in {item.get('snapshot_build_seconds') or item['source_seconds']:.3f}s, " + text
     return text + (f" (waited {wait:.3f}s for the snapshot lock)" if wait >= 0.01 else "")

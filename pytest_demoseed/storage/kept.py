@@ -46,6 +46,8 @@ class Sidecar:
     #: portable files of a server snapshot (in ``<key>.portable/``) and their format
     portable_format: str = ""
     portable: tuple[FileRecord, ...] = field(default_factory=tuple)
+    #: the rows the schema's migrations left (``MigratedRows.as_dict()``), if migrated
+    migrated: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class Sidecar:
             "files": [record.as_dict() for record in self.files],
             "portable_format": self.portable_format,
             "portable": [record.as_dict() for record in self.portable],
+            **({"migrated": self.migrated} if self.migrated is not None else {}),
         }
 
     def files_problem(self, snapshot_dir: Path) -> str | None:
@@ -89,6 +92,7 @@ def read_sidecar(path: Path) -> Sidecar | None:
             files=tuple(FileRecord.from_dict(item) for item in data.get("files", ())),
             portable_format=str(data.get("portable_format", "")),
             portable=tuple(FileRecord.from_dict(item) for item in data.get("portable", ())),
+            migrated=data.get("migrated"),
         )
     except (OSError, ValueError, TypeError, KeyError):
         return None

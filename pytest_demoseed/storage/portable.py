@@ -20,7 +20,7 @@ travel. Each file's size and content digest go into the snapshot's sidecar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,13 +66,13 @@ def _file_name(index: int, table: sa.Table, dialect: str) -> str:
     return f"{index:03d}_{safe}.{'copy' if dialect == 'postgresql' else 'sql'}"
 
 
-def dump_tables(engine: sa.Engine, metadata: sa.MetaData, directory: Path) -> list[FileRecord]:
-    """Write every table of ``metadata`` to ``directory`` in the dialect's bulk format."""
+def dump_tables(engine: sa.Engine, tables: Sequence[sa.Table], directory: Path) -> list[FileRecord]:
+    """Write ``tables`` (in dependency order) to ``directory`` in the dialect's bulk format."""
     directory.mkdir(parents=True, exist_ok=True)
     dialect = engine.dialect.name
     records = []
     with engine.connect() as conn:
-        for index, table in enumerate(metadata.sorted_tables):
+        for index, table in enumerate(tables):
             name = _file_name(index, table, dialect)
             with open(directory / name, "wb") as handle:
                 out = _Digesting(handle)
@@ -89,25 +89,33 @@ def dump_tables(engine: sa.Engine, metadata: sa.MetaData, directory: Path) -> li
     return records
 
 
-def load_tables(engine: sa.Engine, metadata: sa.MetaData, directory: Path, records: list[FileRecord]) -> None:
-    """Load files written by :func:`dump_tables` into ``engine``'s database, which has the schema
-    and no rows: in one transaction on PostgreSQL, table by table on MariaDB."""
+def load_tables(
+    engine: sa.Engine, tables: Sequence[sa.Table], directory: Path, records: Sequence[FileRecord]
+) -> None:
+    """Load files written by :func:`dump_tables` into ``engine``'s database, which has the schema:
+    rows already in ``tables`` (a data migration's) are deleted first. In one transaction on
+    PostgreSQL, table by table on MariaDB."""
     dialect = engine.dialect.name
+    by_key = {table.key: table for table in tables}
+    with engine.begin() as conn:
+        for table in reversed(tables):
+            conn.execute(sa.delete(table))
     with engine.connect() as conn:
         if dialect == "postgresql":
             with conn.begin():
                 recreate = _set_aside_postgres(conn)
                 for record in records:
-                    _load_copy(conn, metadata.tables[record.table], directory / record.name)
+                    _load_copy(conn, by_key[record.table], directory / record.name)
                 for statement in recreate:
                     conn.exec_driver_sql(statement)
-                PostgresWriter(conn, metadata).finish()  # sequences past the keys, as a build leaves them
+                for metadata in {id(t.metadata): t.metadata for t in tables}.values():
+                    PostgresWriter(conn, metadata).finish()  # sequences past the keys, as after a build
         else:
             raw: Any = conn.connection.dbapi_connection
             cursor = raw.cursor()
             try:
                 cursor.execute("SET FOREIGN_KEY_CHECKS=0, UNIQUE_CHECKS=0")
-                recreate = _set_aside_mysql(cursor, [metadata.tables[r.table] for r in records])
+                recreate = _set_aside_mysql(cursor, [by_key[r.table] for r in records])
                 for record in records:
                     for statement in _statements(directory / record.name):
                         cursor.execute(statement)

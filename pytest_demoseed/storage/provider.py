@@ -30,8 +30,7 @@ every marked database of a run whose lease is gone: nothing of a live run, nothi
 
 from __future__ import annotations
 
-import json
-import os
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -48,6 +47,15 @@ from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.backends import Backend, backend_for
 from pytest_demoseed.storage.engines import make_engine, safe_url
+from pytest_demoseed.storage.integrity import FileRecord, describe_file
+from pytest_demoseed.storage.kept import (
+    Sidecar,
+    portable_dir,
+    read_sidecar,
+    sidecar_path,
+    touch,
+    write_sidecar,
+)
 from pytest_demoseed.storage.migrations import (
     NON_TRANSACTIONAL_DDL,
     MigratedRows,
@@ -56,6 +64,7 @@ from pytest_demoseed.storage.migrations import (
     migration_prepare,
     run_migrations,
 )
+from pytest_demoseed.storage.portable import dump_tables, load_tables, portable_format
 from pytest_demoseed.storage.snapshot_key import snapshot_key
 
 __all__ = ["DatabaseProvider", "Provided"]
@@ -98,6 +107,7 @@ class DatabaseProvider:
         schema: str = "create_all",  # or "alembic" (run ``migrations``), "none" (only checked)
         migrations: Migrations | None = None,
         prebuilt: Mapping[str, float] | None = None,
+        portable: bool = False,
     ) -> None:
         # The plugin passes the run's one Backend; a provider made on its own makes its own.
         self.backend: Backend = backend or backend_for(base_url, run_id=run_id, reuse=reuse)
@@ -118,6 +128,13 @@ class DatabaseProvider:
         #: snapshot key -> seconds, for the snapshots this process built before any test asked
         #: (:meth:`prepare`): the summary says "built" for them, not "cloned"
         self.prebuilt: dict[str, float] = dict(prebuilt or {})
+        #: also keep a server snapshot as portable files in ``snapshot_dir`` (``--demo-cache-dir``),
+        #: so a run on another machine, whose server has no snapshot, loads them instead of building
+        self.portable = portable and portable_format(self.backend.dialect_name) is not None
+        #: snapshot key -> why its kept snapshot was not used and it was built again
+        self._rebuilt_because: dict[str, str] = {}
+        #: snapshot key -> seconds it took to load its portable files (this process restored it)
+        self._restored: dict[str, float] = {}
         self._provided: dict[str, Provided] = {}
         #: snapshot key -> the rows its migrations left (``MigratedRows.as_dict()``)
         self._migrated: dict[str, dict[str, Any]] = {}
@@ -176,7 +193,7 @@ class DatabaseProvider:
         key = self.key_for(spec)
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.snapshot_dir / f"{key}.lock")):
-            if self._valid_snapshot(key) is not None:
+            if self._valid_snapshot(key, spec) is not None:
                 return None
             started = time.perf_counter()
             dataset = self._build_snapshot(spec, key, self.metadata_for(spec))
@@ -192,7 +209,7 @@ class DatabaseProvider:
         waited = time.perf_counter()
         with FileLock(str(self.snapshot_dir / f"{key}.lock")):
             wait_seconds = time.perf_counter() - waited
-            dataset = self._valid_snapshot(key)
+            dataset = self._valid_snapshot(key, spec)
             built = dataset is None
             build_seconds = 0.0
             if dataset is None:
@@ -204,15 +221,19 @@ class DatabaseProvider:
             clone_seconds = round(time.perf_counter() - clone_started, 4)
         if not built and key in self.prebuilt:  # this process built it, at session start
             built, build_seconds = True, self.prebuilt.pop(key)
+        restored = self._restored.pop(key, None)
+        source = "built" if built else "restored" if restored is not None else "cloned"
         dataset = dataset.replace(
             database=safe_url(target),
-            source="built" if built else "cloned",
-            source_seconds=build_seconds if built else clone_seconds,
+            source=source,
+            source_seconds={"built": build_seconds, "restored": restored}.get(source) or clone_seconds,
             extra={
                 "snapshot_build_seconds": build_seconds,
                 "clone_seconds": clone_seconds,
                 "wait_seconds": round(wait_seconds, 4),
                 "key": key,
+                **({"restore_seconds": restored} if restored is not None else {}),
+                **({"rebuilt_because": self._rebuilt_because[key]} if key in self._rebuilt_because else {}),
                 **({"migrated": self._migrated.get(key)} if key in self._migrated else {}),
             },
         )
@@ -239,32 +260,90 @@ class DatabaseProvider:
         moved them."""
         self._touched.add(provided.dataset.spec_key)
 
-    def _sidecar(self, key: str) -> Path:
-        return self.snapshot_dir / f"{key}.json"
+    def _valid_snapshot(self, key: str, spec: ScenarioSpec | None = None) -> Dataset | None:
+        """The snapshot's dataset if it is complete, intact and still there, else None (build).
 
-    def _valid_snapshot(self, key: str) -> Dataset | None:
-        """The snapshot's dataset if it is complete and still there, else None (rebuild it)."""
-        sidecar = self._sidecar(key)
-        if not sidecar.exists():
+        A kept snapshot whose files fail their size or digest check (a truncated, corrupted or
+        half-restored cache) is dropped, never served, and the reason is kept for the summary.
+        A server snapshot that is gone (another machine, a new server) is loaded from its
+        portable files when the cache directory has them, intact.
+        """
+        path = sidecar_path(self.snapshot_dir, key)
+        sidecar = read_sidecar(path)
+        if sidecar is None or sidecar.key != key:
+            path.unlink(missing_ok=True)
             return None
+        if sidecar.migrated is not None:
+            self._migrated[key] = MigratedRows.from_dict(sidecar.migrated).as_dict()
+        if self.rebuild and sidecar.run != self.run_id:
+            return None
+        if self.backend.snapshot_exists(key, self.snapshot_dir):
+            problem = sidecar.files_problem(self.snapshot_dir)
+            if problem is not None:
+                self._forget(key, problem)
+                return None
+            touch(path)
+            return sidecar.dataset
+        if sidecar.portable and spec is not None:
+            problem = sidecar.portable_problem(self.snapshot_dir)
+            if problem is not None:
+                self._forget(key, problem)
+                return None
+            started = time.perf_counter()
+            self._restore_snapshot(spec, key, sidecar)
+            self._restored[key] = round(time.perf_counter() - started, 4)
+            touch(path)
+            return sidecar.dataset
+        path.unlink(missing_ok=True)
+        return None
+
+    def _forget(self, key: str, problem: str) -> None:
+        """Drop a kept snapshot that cannot be used, whole, and say why it is built again."""
+        self._rebuilt_because[key] = problem
+        sidecar_path(self.snapshot_dir, key).unlink(missing_ok=True)
+        self.backend.drop_snapshot(key, self.snapshot_dir)
+        shutil.rmtree(portable_dir(self.snapshot_dir, key), ignore_errors=True)
+
+    def _tables(self, spec: ScenarioSpec, metadata: sa.MetaData) -> list[sa.Table]:
+        """The tables a snapshot's rows live in: the schema's and the scenario's, by dependency."""
+        tables = {
+            table.key: table for table in (*metadata.sorted_tables, *spec.scenario.metadata.sorted_tables)
+        }
+        return sa.sql.util.sort_tables(tables.values())
+
+    def _make_schema(self, engine: sa.Engine, spec: ScenarioSpec, metadata: sa.MetaData) -> None:
+        """The schema for a snapshot that is loaded, not built: as a build makes it (migrations
+        committed, as on MariaDB; their rows are replaced by the loaded ones)."""
+        if self.schema == "alembic":
+            assert self.migrations is not None
+            with engine.connect() as conn:
+                run_migrations(conn, self.migrations)
+                conn.commit()
+        elif self.schema == "create_all":
+            metadata.create_all(engine)
+            spec.scenario.metadata.create_all(engine)
+
+    def _restore_snapshot(self, spec: ScenarioSpec, key: str, sidecar: Sidecar) -> None:
+        """Load the portable files into a scratch database and publish it as the snapshot."""
+        scratch = self.backend.scratch_url(key, self.snapshot_dir)
+        self.backend.create_database(scratch)
         try:
-            data = json.loads(sidecar.read_text())
-            dataset = Dataset.from_dict(data["dataset"])
-            built_by = data["run"]
-            stale = data["key"] != key
-            if data.get("migrated") is not None:
-                self._migrated[key] = MigratedRows.from_dict(data["migrated"]).as_dict()
-        except (ValueError, TypeError, KeyError):
-            stale = True
-        if stale:
-            sidecar.unlink(missing_ok=True)
-            return None
-        if self.rebuild and built_by != self.run_id:
-            return None
-        if not self.backend.snapshot_exists(key, self.snapshot_dir):
-            sidecar.unlink(missing_ok=True)
-            return None
-        return dataset
+            engine = make_engine(scratch)
+            try:
+                metadata = self.metadata_for(spec)
+                self._make_schema(engine, spec, metadata)
+                load_tables(
+                    engine,
+                    self._tables(spec, metadata),
+                    portable_dir(self.snapshot_dir, key),
+                    sidecar.portable,
+                )
+            finally:
+                engine.dispose()
+            self.backend.publish(scratch, key, self.snapshot_dir)
+        except BaseException:
+            self.backend.drop_database(scratch)
+            raise
 
     def _build_snapshot(self, spec: ScenarioSpec, key: str, metadata: sa.MetaData) -> Dataset:
         """Build into a scratch database, then publish it under ``key`` in one atomic step.
@@ -272,7 +351,7 @@ class DatabaseProvider:
         The sidecar (the dataset description) is written last: a snapshot without one was
         interrupted and is never used.
         """
-        self._sidecar(key).unlink(missing_ok=True)
+        sidecar_path(self.snapshot_dir, key).unlink(missing_ok=True)
         scratch = self.backend.scratch_url(key, self.snapshot_dir)
         self.backend.create_database(scratch)
         migrated: MigratedRows | None = None
@@ -286,20 +365,31 @@ class DatabaseProvider:
                         metadata.create_all(engine)
                         spec.scenario.metadata.create_all(engine)
                     dataset = build(engine, spec, on_progress=self.on_progress)
+                portable: tuple[FileRecord, ...] = ()
+                if self.portable:  # from the scratch database: a published template takes no connections
+                    directory = portable_dir(self.snapshot_dir, key)
+                    shutil.rmtree(directory, ignore_errors=True)
+                    portable = tuple(dump_tables(engine, self._tables(spec, metadata), directory))
             finally:
                 engine.dispose()
             self.backend.publish(scratch, key, self.snapshot_dir)
         except BaseException:
             self.backend.drop_database(scratch)
             raise
-        record: dict[str, Any] = {"dataset": dataset.as_dict(), "run": self.run_id, "key": key}
         if migrated is not None:
-            record["migrated"] = migrated.as_dict()
             self._migrated[key] = migrated.as_dict()
-        sidecar = self._sidecar(key)
-        tmp = sidecar.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, sidecar)
+        files = self.backend.snapshot_files(key, self.snapshot_dir) if self.reuse else ()
+        sidecar = Sidecar(
+            key=key,
+            dataset=dataset,
+            run=self.run_id,
+            backend=self.backend.identity,
+            files=tuple(describe_file(path) for path in files),
+            portable_format=(portable_format(self.backend.dialect_name) or "") if portable else "",
+            portable=portable,
+            migrated=migrated.as_dict() if migrated is not None else None,
+        )
+        write_sidecar(sidecar_path(self.snapshot_dir, key), sidecar)
         if self.reuse:
             self._drop_stale(spec.key, key)
         return dataset
@@ -332,19 +422,19 @@ class DatabaseProvider:
 
         A snapshot another process is using (its lock is held) is left for a later run.
         """
-        for sidecar in self.snapshot_dir.glob("*.json"):
-            other = sidecar.stem
-            try:
-                same_spec = json.loads(sidecar.read_text())["dataset"]["spec_key"] == spec_key
-            except (ValueError, TypeError, KeyError):
+        for path in self.snapshot_dir.glob("*.json"):
+            other = path.stem
+            found = read_sidecar(path)
+            if other == key or found is None or found.dataset.spec_key != spec_key:
                 continue
-            if other == key or not same_spec:
+            if found.backend != self.backend.identity:  # another backend's (SQLite beside a server)
                 continue
             lock = FileLock(str(self.snapshot_dir / f"{other}.lock"), timeout=0)
             try:
                 with lock:
-                    sidecar.unlink(missing_ok=True)
+                    path.unlink(missing_ok=True)
                     self.backend.drop_snapshot(other, self.snapshot_dir)
+                    shutil.rmtree(portable_dir(self.snapshot_dir, other), ignore_errors=True)
             except Timeout:
                 continue
 

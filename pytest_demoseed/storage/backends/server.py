@@ -312,6 +312,10 @@ class ServerBackend:
             if self._snapshot_marker(conn, key, snapshot_dir) is not None:
                 self._drop(conn, self.snapshot_name(key, snapshot_dir))
 
+    def snapshot_files(self, key: str, snapshot_dir: Path) -> list[Path]:
+        """None: the snapshot lives on the server (its portable files are the provider's)."""
+        return []
+
     def drop_snapshots(self, snapshot_dir: Path) -> None:
         """Drop this run's snapshots and scratch databases, and their sidecars (never called
         with ``--demo-reuse``, whose snapshots are kept)."""

@@ -93,6 +93,10 @@ class SQLiteBackend:
     def drop_snapshot(self, key: str, snapshot_dir: Path) -> None:
         self._snapshot_path(key, snapshot_dir).unlink(missing_ok=True)
 
+    def snapshot_files(self, key: str, snapshot_dir: Path) -> list[Path]:
+        """The files the snapshot is (checked by size and digest before a later run uses it)."""
+        return [self._snapshot_path(key, snapshot_dir)]
+
     def _claim(self, url: str, fallback: str | None) -> str:
         """``url`` held by this process for the run (a lock file beside it), or ``fallback``
         when another live process holds it: two runs given the same SQLite URL at once.

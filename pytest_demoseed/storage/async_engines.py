@@ -1,0 +1,90 @@
+"""One URL, two drivers: the async form of a database URL for the test's side, the sync form for builds.
+
+The snapshot flow and the builder stay synchronous (psycopg's COPY, PyMySQL's multi-row INSERT);
+only what a test touches goes through an async driver: aiosqlite, asyncpg or aiomysql. A user
+gives either form (``--demo-db-url``, or an ``AsyncEngine`` to ``seed()``) and the other is
+derived here. A missing async driver (or greenlet, which SQLAlchemy's asyncio layer needs) is
+one :class:`~pytest_demoseed.errors.DatabaseUrlError` line naming the extra that installs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from pytest_demoseed.errors import DatabaseUrlError
+from pytest_demoseed.storage.engines import _fix_pysqlite
+from pytest_demoseed.storage.urls import FIXTURE_DRIVERS
+
+__all__ = [
+    "ASYNC_DRIVERS",
+    "EXTRA",
+    "async_url",
+    "check_async_driver",
+    "make_async_engine",
+    "sync_input",
+    "sync_url",
+]
+
+#: The async driver each backend speaks through on the test's side. aiomysql for MySQL/MariaDB:
+#: it is built on PyMySQL, the sync side's driver (same conversions, escaping and URL options).
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "mysql": "aiomysql", "mariadb": "aiomysql"}
+#: What installs them.
+EXTRA = "pip install 'pytest-demoseed[asyncio]'"
+
+
+def _with_driver(url: str | URL, drivers: dict[str, str]) -> URL:
+    parsed = make_url(url) if not isinstance(url, URL) else url
+    backend = parsed.get_backend_name()
+    if backend not in drivers:
+        raise DatabaseUrlError(
+            f"no async support for {backend!r} databases: use sqlite, postgresql or mysql/mariadb"
+        )
+    return parsed.set(drivername=f"{backend}+{drivers[backend]}")
+
+
+def async_url(url: str | URL) -> URL:
+    """``postgresql+psycopg://...`` -> ``postgresql+asyncpg://...`` (sqlite+aiosqlite, mysql+aiomysql)."""
+    return _with_driver(url, ASYNC_DRIVERS)
+
+
+def sync_url(url: str | URL) -> URL:
+    """The inverse of :func:`async_url`: the driver the builder and snapshot flow use."""
+    return _with_driver(url, FIXTURE_DRIVERS)
+
+
+def check_async_driver(url: str | URL) -> None:
+    """One line naming the extra if the async driver for ``url``'s backend (or greenlet) is missing."""
+    target = async_url(url)
+    driver = ASYNC_DRIVERS[target.get_backend_name()]
+    if importlib.util.find_spec("greenlet") is None:  # SQLAlchemy's asyncio layer runs on it
+        raise DatabaseUrlError(f"the async fixtures need greenlet, which is not installed: {EXTRA}")
+    try:
+        target.get_dialect().import_dbapi()
+    except ImportError:
+        raise DatabaseUrlError(
+            f"the {driver} driver for {target.get_backend_name()} is not installed: {EXTRA}"
+        ) from None
+
+
+def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """``create_async_engine`` on the async form of ``url``, with the same per-dialect fixes as
+    :func:`~pytest_demoseed.storage.engines.make_engine` (SQLite: SQLAlchemy drives BEGIN and
+    SAVEPOINT, foreign keys on)."""
+    target = async_url(url)
+    engine = create_async_engine(target, **kwargs)
+    if target.get_backend_name() == "sqlite":
+        _fix_pysqlite(engine.sync_engine)
+    return engine
+
+
+def sync_input(engine_or_url: sa.Engine | AsyncEngine | str | URL) -> sa.Engine | str | URL:
+    """An ``AsyncEngine`` given to ``seed()`` as the sync URL of its database (password kept), so
+    the build runs through the sync driver; anything else as given."""
+    if isinstance(engine_or_url, AsyncEngine):
+        return sync_url(engine_or_url.url)
+    return engine_or_url
