@@ -32,7 +32,8 @@ DATASET = re.compile(
     r"fingerprint=(?P<fingerprint>[0-9a-f]{32}) \((?P<rows>[\d,]+) rows?\)$"
 )
 SOURCE = re.compile(
-    r"^ +(?P<worker>main|gw\d+): (?P<source>built|cloned) in (?P<timing>.*?)(?: -> (?P<database>.+))?$"
+    r"^ +(?P<worker>main|gw\d+): (?P<source>built|cloned|restored)(?: from portable files)? in "
+    r"(?P<timing>.*?)(?: -> (?P<database>.+))?$"
 )
 #: The ``demoseed`` command's own summary line (``seed`` subcommand): ``  fingerprint <hex>``.
 COMMAND_FINGERPRINT = re.compile(r"^  fingerprint (?P<fingerprint>[0-9a-f]{32})$")

@@ -72,10 +72,8 @@ def test_a_damaged_file_is_named_and_an_intact_one_passes(tmp_path: Path) -> Non
     data = bytearray(path.read_bytes())
     data[5000] ^= 0xFF
     path.write_bytes(bytes(data))
-    assert file_problem(tmp_path, record) == "000_things.copy does not match its digest (corrupted)"
+    assert file_problem(tmp_path, record) == "000_things.copy is corrupted (its digest differs)"
     path.write_bytes(bytes(data[:1000]))
-    assert file_problem(tmp_path, record) == (
-        "000_things.copy has 1,000 bytes, not 1,048,576 (truncated or half copied)"
-    )
+    assert file_problem(tmp_path, record) == "000_things.copy is truncated (1,000 of 1,048,576 bytes)"
     path.unlink()
-    assert file_problem(tmp_path, record) == "000_things.copy is missing"
+    assert file_problem(tmp_path, record) == "000_things.copy is missing (half copied)"

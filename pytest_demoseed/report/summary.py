@@ -174,7 +174,7 @@ def summary_lines(records: list[dict[str, Any]]) -> list[str]:
             lines.append("  " + describe_fallbacks(dataset.fallbacks))
         because = next((item["rebuilt_because"] for item in items if item.get("rebuilt_because")), None)
         if because:
-            lines.append(f"  kept snapshot not used, built again: {because}")
+            lines.append(f"  rebuilt, the kept snapshot was damaged: {because}")
         for item in sorted(items, key=lambda d: d["worker"]):
             lines.append(f"  {item['worker']}: {_timing(item)} -> {item['database']}")
     return lines

@@ -56,9 +56,11 @@ def file_problem(directory: Path, record: FileRecord) -> str | None:
     try:
         size = path.stat().st_size
     except OSError:
-        return f"{record.name} is missing"
+        return f"{record.name} is missing (half copied)"
+    if size < record.size:
+        return f"{record.name} is truncated ({size:,} of {record.size:,} bytes)"
     if size != record.size:
-        return f"{record.name} has {size:,} bytes, not {record.size:,} (truncated or half copied)"
+        return f"{record.name} has {size:,} bytes, not {record.size:,}"
     if _digest(path) != record.digest:
-        return f"{record.name} does not match its digest (corrupted)"
+        return f"{record.name} is corrupted (its digest differs)"
     return None

@@ -277,11 +277,12 @@ class DatabaseProvider:
             self._migrated[key] = MigratedRows.from_dict(sidecar.migrated).as_dict()
         if self.rebuild and sidecar.run != self.run_id:
             return None
-        if self.backend.snapshot_exists(key, self.snapshot_dir):
-            problem = sidecar.files_problem(self.snapshot_dir)
-            if problem is not None:
-                self._forget(key, problem)
-                return None
+        exists = self.backend.snapshot_exists(key, self.snapshot_dir)
+        problem = sidecar.files_problem(self.snapshot_dir)  # none kept on a server: None
+        if problem is not None:
+            self._forget(key, problem)
+            return None
+        if exists:
             touch(path)
             return sidecar.dataset
         if sidecar.portable and spec is not None:
