@@ -28,7 +28,7 @@ The rules, one per kind of block:
 - A block that cannot run as written carries ``<!-- skip: next "reason" -->`` (the command
   synopsis, the benchmarks); the Celery sketch runs against stand-ins for ``app`` and ``cache``
   given in an invisible block just before it.
-- ``json`` and ``toml`` blocks are data, not run; a fence with no language fails
+- ``json``, ``toml`` and ``yaml`` (CI recipes) blocks are data, not run; a fence with no language fails
   :func:`test_every_block_has_a_language`, so no shell block can slip past unrun.
 
 After the blocks, :func:`test_readme_blocks` checks what they promise (the quick start's
@@ -63,7 +63,7 @@ from pytest_demoseed.settings_kinds import integer
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 RUN_LANGUAGES = {"python", "bash"}
-DATA_LANGUAGES = {"json", "toml"}
+DATA_LANGUAGES = {"json", "toml", "yaml"}  # yaml: CI recipes, data for a CI service
 
 #: The reader's application the "Your own scenarios" blocks import: models and a factory.
 MYAPP = {
