@@ -26,9 +26,17 @@ from pytest_demoseed.storage.schema import schema_ddl
 __all__ = ["snapshot_key", "versions"]
 
 
-def versions() -> dict[str, str]:
+#: The DB-API driver whose version is part of a server snapshot's key (it writes and reads the
+#: portable files, and its conversions shape what is stored).
+DRIVERS = {"postgresql": "psycopg", "mysql": "PyMySQL", "mariadb": "PyMySQL"}
+
+
+def versions(dialect_name: str = "") -> dict[str, str]:
+    """The versions a snapshot's content depends on: the libraries that make the rows, and the
+    database driver for ``dialect_name`` (SQLite's is the standard library's)."""
     found = {}
-    for package in ("pytest-demoseed", "Faker", "factory_boy", "SQLAlchemy"):
+    driver = DRIVERS.get(dialect_name)
+    for package in ("pytest-demoseed", "Faker", "factory_boy", "SQLAlchemy", *([driver] if driver else [])):
         try:
             found[package] = version(package)
         except PackageNotFoundError:
@@ -57,7 +65,7 @@ def snapshot_key(
     dialect_cls = dialect_registry.load(dialect_name)
     ddl = schema_ddl(metadata, dialect_cls())
     digest = hashlib.blake2b(digest_size=12)
-    parts = [spec.key, ddl, repr(sorted(versions().items())), identity]
+    parts = [spec.key, ddl, repr(sorted(versions(dialect_name).items())), identity]
     if schema:  # absent for create_all: keys made before migrations existed stay valid
         parts.append(schema)
     for part in parts:
