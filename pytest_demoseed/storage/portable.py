@@ -36,6 +36,8 @@ __all__ = ["FORMATS", "dump_tables", "load_tables", "portable_format"]
 FORMATS = {"postgresql": "postgresql-copy-binary-1", "mysql": "mysql-insert-1", "mariadb": "mysql-insert-1"}
 #: Read and write in chunks of this many bytes: memory stays flat whatever the table's size.
 CHUNK = 1 << 20
+#: Loads of at least this many bytes set indexes and foreign keys aside and make them afterwards.
+SET_ASIDE_BYTES = 4 << 20
 #: The largest INSERT statement written (MariaDB's smallest default max_allowed_packet is 16 MiB).
 STATEMENT_BYTES = 1 << 20
 
@@ -97,13 +99,16 @@ def load_tables(
     PostgreSQL, table by table on MariaDB."""
     dialect = engine.dialect.name
     by_key = {table.key: table for table in tables}
+    # setting indexes and foreign keys aside pays off only for a bulk load: for a few rows the
+    # DDL (a statement per index and key, twice) costs more than keeping them
+    bulk = sum(record.size for record in records) >= SET_ASIDE_BYTES
     with engine.begin() as conn:
         for table in reversed(tables):
             conn.execute(sa.delete(table))
     with engine.connect() as conn:
         if dialect == "postgresql":
             with conn.begin():
-                recreate = _set_aside_postgres(conn)
+                recreate = _set_aside_postgres(conn) if bulk else []
                 for record in records:
                     _load_copy(conn, by_key[record.table], directory / record.name)
                 for statement in recreate:
@@ -115,7 +120,7 @@ def load_tables(
             cursor = raw.cursor()
             try:
                 cursor.execute("SET FOREIGN_KEY_CHECKS=0, UNIQUE_CHECKS=0")
-                recreate = _set_aside_mysql(cursor, [by_key[r.table] for r in records])
+                recreate = _set_aside_mysql(cursor, [by_key[r.table] for r in records]) if bulk else []
                 for record in records:
                     for statement in _statements(directory / record.name):
                         cursor.execute(statement)
@@ -240,26 +245,37 @@ def _set_aside_mysql(cursor: Any, tables: list[sa.Table]) -> list[str]:
     return statements
 
 
+def _literal_sql(conn: sa.Connection, column: sa.Column[Any]) -> str:
+    """SQL that makes the server write ``column``'s value as an SQL literal: ``QUOTE()`` (``NULL``
+    for NULL), with line breaks escaped so each statement stays on one line; binary values as
+    ``X'..'`` hex literals, which no character set can garble."""
+    name = conn.dialect.identifier_preparer.quote(column.name)
+    if isinstance(column.type, (sa.LargeBinary, sa.PickleType)):
+        return f"IF({name} IS NULL, 'NULL', CONCAT('X''', HEX({name}), ''''))"
+    return rf"REPLACE(REPLACE(QUOTE({name}), CHAR(10), '\\n'), CHAR(13), '\\r')"
+
+
 def _dump_inserts(conn: sa.Connection, table: sa.Table, out: _Digesting) -> int:
-    """One ``INSERT ... VALUES (...), (...);`` per ~1 MB, a statement per line, values escaped by
-    the driver (PyMySQL's ``escape``: what it would send for them)."""
+    """One ``INSERT ... VALUES (...), (...);`` per ~1 MB, a statement per line. The server
+    writes each row's literals (what ``mysqldump`` does): the client only joins them, several
+    times faster than escaping each value in Python."""
     raw: Any = conn.connection.dbapi_connection
     quote = conn.dialect.identifier_preparer
     head = f"INSERT INTO {quote.format_table(table)} ({_columns(conn, table)}) VALUES ".encode()
-    escape = raw.escape  # bytes come back as text with surrogate escapes: kept as such
+    literals = ", ',', ".join(_literal_sql(conn, column) for column in table.columns)
     rows = 0
     cursor = raw.cursor(_unbuffered_cursor())
     try:
-        cursor.execute(f"SELECT {_columns(conn, table)} FROM {quote.format_table(table)}")
+        cursor.execute(f"SELECT CONCAT('(', {literals}, ')') FROM {quote.format_table(table)}")
         chunk: list[bytes] = []
         size = len(head)
-        for row in cursor:
-            text = ("(" + ",".join([escape(value) for value in row]) + ")").encode("utf-8", "surrogateescape")
-            if chunk and size + len(text) + 2 > STATEMENT_BYTES:
+        for (text,) in cursor:  # bytes when a binary column makes the row's text binary
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
+            if chunk and size + len(data) + 2 > STATEMENT_BYTES:
                 out.write(head + b",".join(chunk) + b";\n")
                 chunk, size = [], len(head)
-            chunk.append(text)
-            size += len(text) + 1
+            chunk.append(data)
+            size += len(data) + 1
             rows += 1
         if chunk:
             out.write(head + b",".join(chunk) + b";\n")
@@ -280,4 +296,4 @@ def _statements(path: Path) -> Iterator[str]:
     with open(path, "rb") as handle:
         for line in handle:
             if line.strip():
-                yield line.decode("utf-8", "surrogateescape").rstrip("\n").rstrip(";")
+                yield line.decode("utf-8").rstrip("\n").rstrip(";")
