@@ -11,14 +11,15 @@ databases are dropped. Each test is one inner ``-n 2`` run that builds, then in-
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from servers import SERVERS, Server, db_server, drop_cache, run, server  # noqa: F401  (fixtures)
 from summary import read_summary
 
+from pytest_demoseed.cli import main
 from pytest_demoseed.storage.kept import read_sidecar
 
 INNER = """
@@ -70,15 +71,31 @@ def _snapshot_file(cache: Path, key: str) -> Path:
     return max((cache / f"{key}.portable").iterdir(), key=lambda p: p.stat().st_size)
 
 
-def _demoseed(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "pytest_demoseed", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture()
+def demoseed(capsys: pytest.CaptureFixture[str]) -> Callable[..., Ran]:
+    """The ``demoseed`` command run in-process (its CLI tests run it as a subprocess too)."""
+
+    def call(*args: str) -> Ran:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return call
 
 
 def test_a_cache_directory_travels_to_another_machine(
     pytester: pytest.Pytester,
     server: Server,  # noqa: F811
     tmp_path: Path,
+    demoseed: Callable[..., Ran],
 ) -> None:
     damages = DAMAGES[server.kind]
     inner = (
@@ -132,18 +149,18 @@ def test_a_cache_directory_travels_to_another_machine(
 
         # housekeeping: list what the directory keeps (with the server's databases), prune it all
         url = ["--db-url", server.url] if server.is_server else []
-        listed = _demoseed("snapshots", "list", "--cache-dir", str(damaged_dir), *url)
+        listed = demoseed("snapshots", "list", "--cache-dir", str(damaged_dir), *url)
         assert listed.returncode == 0 and len(listed.stdout.splitlines()) == len(damages), listed.stdout
         if server.is_server:
             assert all(" on demoseed_s_" in line for line in listed.stdout.splitlines())
-        pruned = _demoseed("snapshots", "prune", "--cache-dir", str(damaged_dir), "--all", *url)
+        pruned = demoseed("snapshots", "prune", "--cache-dir", str(damaged_dir), "--all", *url)
         removed = f"removed {len(damages)} snapshot{'s' if len(damages) > 1 else ''}"
         assert pruned.returncode == 0 and removed in pruned.stdout, pruned.stderr
         assert not list(damaged_dir.glob("*.json")) and not list(damaged_dir.glob("*.portable"))
         if server.backend is not None:
             scope = server.backend.scope(damaged_dir)  # type: ignore[attr-defined]
             assert not [n for n in server.names() if n.startswith(f"demoseed_s_{scope}_")]
-        key_line = _demoseed("snapshots", "key", "--scenario", "small", *url)
+        key_line = demoseed("snapshots", "key", "--scenario", "small", *url)
         assert key_line.stdout.split()[0] in keys, (key_line.stdout, keys)
     finally:
         for directory in (first_dir, second_dir, damaged_dir):
@@ -172,7 +189,9 @@ def test_backends_keep_their_snapshots_side_by_side(
         drop_cache(db_server, cache)
 
 
-def test_cache_dir_alone_keeps_snapshots(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_cache_dir_alone_keeps_snapshots(
+    pytester: pytest.Pytester, tmp_path: Path, demoseed: Callable[..., Ran]
+) -> None:
     """``--demo-cache-dir`` without ``--demo-reuse`` keeps and reuses snapshots (it implies it),
     as ``--help`` says; bad ages for prune are one line, exit 2."""
     pytester.makepyfile(test_inner="def test_one(demo_dataset):\n    assert demo_dataset.counts\n")
@@ -183,7 +202,7 @@ def test_cache_dir_alone_keeps_snapshots(pytester: pytest.Pytester, tmp_path: Pa
     assert "implies --demo-reuse" in " ".join(
         " ".join(pytester.runpytest_inprocess("--help").outlines).split()
     )
-    bad = _demoseed("snapshots", "prune", "--cache-dir", str(tmp_path), "--older-than", "soon")
+    bad = demoseed("snapshots", "prune", "--cache-dir", str(tmp_path), "--older-than", "soon")
     assert (
         bad.returncode == 2
         and bad.stderr.startswith("demoseed: error: ")
