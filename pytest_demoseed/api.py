@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pytest_demoseed.build.builder import build
 from pytest_demoseed.build.dataset import Dataset
@@ -36,6 +37,7 @@ from pytest_demoseed.errors import (
 from pytest_demoseed.scenario.declare import Scenario
 from pytest_demoseed.scenario.registry import get_scenario
 from pytest_demoseed.scenario.spec import ScenarioSpec, check_reused_phases, parse_assignment, resolve_spec
+from pytest_demoseed.storage.async_engines import sync_input
 from pytest_demoseed.storage.create import CreatedDatabase, create_database_if_missing
 from pytest_demoseed.storage.engines import make_engine
 from pytest_demoseed.storage.migrations import (
@@ -271,7 +273,7 @@ def _delete_rows(conn: sa.Connection, scenario: Scenario) -> dict[str, int]:
 
 
 def seed(
-    engine_or_url: EngineOrUrl,
+    engine_or_url: EngineOrUrl | AsyncEngine,
     scenario: str | Scenario,
     *,
     seed: int = 42,
@@ -307,7 +309,11 @@ def seed(
     Raises ScenarioError (one-line messages: bad input, missing tables, unreachable database),
     BuildCancelled, KeyboardInterrupt; in every failure nothing is written. Whatever ends the
     call, bad input included, ``on_progress`` gets a last event: done, failed or cancelled.
+
+    An ``AsyncEngine`` (or an async URL) is seeded through its sync side: the same database, via the sync
+    driver (asyncpg -> psycopg, aiosqlite -> pysqlite, aiomysql -> PyMySQL) for the build.
     """
+    engine_or_url = sync_input(engine_or_url)
     progress = _FinalStatus(on_progress) if on_progress is not None else None
     new_file: Path | None = None
     created: CreatedDatabase | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from collections.abc import Iterator
@@ -18,6 +19,13 @@ import pytest
 # built-in scenarios here, once, so every inner run finds them already imported.
 import pytest_demoseed.election.scenarios  # noqa: F401
 import pytest_demoseed.plugin.runtime  # noqa: F401
+
+# pytest-asyncio (the ``asyncio`` extra, in ``test``) warns on stderr in every run whose ini does
+# not choose a loop scope for async fixtures; inner runs write their own ini, and tests that
+# assert a clean, one-line stderr would see the warning. Inner runs, in-process or not, read this.
+_ADDOPTS = "-o asyncio_default_fixture_loop_scope=function"
+if _ADDOPTS not in os.environ.get("PYTEST_ADDOPTS", ""):
+    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {_ADDOPTS}".strip()
 
 #: Inner-test helper: ``dump(request, dataset, **extra)`` writes one JSON file per test and worker.
 DUMP_HELPER = """

@@ -14,9 +14,9 @@ import pytest
 from summary import command_fingerprint, read_summary
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-NAMES = ("chat", "polls", "teams", "ledger")
+NAMES = ("chat", "polls", "teams", "ledger", "async_notes")
 #: Each example's tests, all of which must pass (a test added to an example is added here too).
-PASSED = {"chat": 14, "polls": 15, "teams": 17, "ledger": 5}
+PASSED = {"chat": 14, "polls": 15, "teams": 17, "ledger": 5, "async_notes": 6}
 #: The scenarios each example's suite builds (its default, and those its markers ask for).
 BUILT = {
     "chat": {"chat", "chat-small"},
@@ -24,6 +24,8 @@ BUILT = {
     "teams": {"teams-baseline", "teams-ai-success", "teams-review-bottleneck"},
     # its schema comes from Alembic migrations (tests/test_alembic.py runs it on every backend)
     "ledger": {"ledger"},
+    # the async fixtures (tests/test_async.py runs it on PostgreSQL and MariaDB too)
+    "async_notes": {"notes"},
 }
 #: The public surface examples may import: the package itself and these documented modules.
 PUBLIC_MODULES = {"pytest_demoseed", "pytest_demoseed.settings_kinds"}

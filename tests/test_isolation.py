@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the ``db_server`` fixture is imported from servers.py)
 """Per-test isolation: whatever a test writes, commits, nests or fails with, the next one sees none of it."""
 
 from __future__ import annotations
@@ -6,13 +7,14 @@ import sqlite3
 
 import pytest
 from conftest import Inner
+from servers import Server, db_server, run  # noqa: F401  (db_server: a fixture)
 
 CHECKS = """
 import pytest
 import sqlalchemy as sa
-from pytest_demoseed.election.models import Attendance, Elector, Guarantee, Party
+from pytest_demoseed.election.models import Attendance, Election, Elector, Guarantee, Party
 
-def assert_pristine(demo_session, demo_engine):
+def assert_pristine(demo_session, demo_engine, demo_election=None):
     # through the test's own session, and through a fresh connection to the database file
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Party)) == 2
     assert demo_session.scalar(sa.select(sa.func.count()).select_from(Elector)) == 50
@@ -22,6 +24,13 @@ def assert_pristine(demo_session, demo_engine):
         assert conn.scalar(sa.text("select count(*) from electors")) == 50
         assert conn.scalar(sa.text("select count(*) from attendances")) == 25
         assert conn.scalar(sa.text("select count(*) from guarantees")) == 15
+        name = conn.scalar(sa.text("select name from elections"))
+    if demo_election is not None:  # the root, an object of the test's session, as built
+        assert sa.inspect(demo_election).persistent and demo_election.name == name != "Changed"
+        assert demo_session.get(Election, demo_election.id) is demo_election
+        assert sorted(p.name for p in demo_election.parties) == sorted(
+            demo_session.scalars(sa.select(Party.name))
+        )
 """
 
 WRITERS = {
@@ -73,6 +82,15 @@ def test_write(demo_connection, demo_dataset):
     assert demo_connection.scalar(sa.text("select count(*) from parties")) == 3
     assert demo_connection.scalar(sa.text("select count(*) from electors")) == 5
 """,
+    "root_changed": """
+def test_write(demo_session, demo_election):
+    demo_election.name = "Changed"
+    demo_election.parties[0].name = "Intruder"
+    demo_session.commit()
+    demo_session.expire_all()
+    assert demo_session.scalar(sa.select(Election.name)) == demo_election.name == "Changed"
+    assert demo_session.scalar(sa.select(sa.func.count()).where(Party.name == "Intruder")) == 1
+""",
     "failing_test": """
 def test_write(demo_session, demo_election):
     demo_session.add(Party(election=demo_election, name="Intruder", number=95, color="#000006"))
@@ -84,8 +102,8 @@ def test_write(demo_session, demo_election):
 
 def _check(name: str) -> str:
     return f"""
-def test_{name}(demo_session, demo_engine):
-    assert_pristine(demo_session, demo_engine)
+def test_{name}(demo_session, demo_engine, demo_election):
+    assert_pristine(demo_session, demo_engine, demo_election)
 """
 
 
@@ -205,3 +223,17 @@ def test_create(demo_session, demo_factories, demo_election, demo_dataset):
         + _check("after")
     )
     inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small").assert_outcomes(passed=2)
+
+
+def test_the_root_and_commits_do_not_leak_on_a_server(pytester: pytest.Pytester, db_server: Server) -> None:
+    """On PostgreSQL and MariaDB: the election a test changes and commits (merged into its
+    session from the worker's copy of the root row) and its other commits are gone for the next
+    test, whose ``demo_election`` is again the row as built."""
+    pytester.makepyfile(
+        test_root=CHECKS
+        + _check("a_before")
+        + WRITERS["root_changed"]
+        + WRITERS["session_commit"].replace("def test_write", "def test_write_more")
+        + _check("z_after")
+    )
+    run(pytester, db_server, "--demo-scenario", "small").assert_outcomes(passed=4)

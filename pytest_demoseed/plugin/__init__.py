@@ -22,6 +22,8 @@ import pytest
 
 from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.plugin import hookspecs
+from pytest_demoseed.plugin.async_fixtures import *  # noqa: F403  (the async fixtures, and their per-loop helpers)
+from pytest_demoseed.plugin.async_fixtures import ASYNC_FIXTURE_NAMES
 from pytest_demoseed.plugin.fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
 from pytest_demoseed.plugin.fixtures import FIXTURE_NAMES, _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
 from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP, RESET_MARKER_HELP, scenario_name
@@ -75,6 +77,9 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         except ScenarioError as exc:  # a broken installed package or hook: one line, exit 4
             raise pytest.UsageError(str(exc)) from None
         return 0
+    if config.getoption("demo_snapshot_keys"):
+        # collect only: no test runs, and xdist does not start workers for a collection
+        config.option.collectonly = True
     return None
 
 
@@ -117,7 +122,11 @@ def _uses_demoseed(item: pytest.Item) -> bool:
     """A demo fixture among the test's fixtures (the closure: also through other fixtures), or
     the marker."""
     names = getattr(item, "fixturenames", ())
-    return item.get_closest_marker(MARKER) is not None or not FIXTURE_NAMES.isdisjoint(names)
+    return (
+        item.get_closest_marker(MARKER) is not None
+        or not FIXTURE_NAMES.isdisjoint(names)
+        or not ASYNC_FIXTURE_NAMES.isdisjoint(names)
+    )
 
 
 @pytest.hookimpl(trylast=True)  # after ``-k``/``-m`` deselected: only the tests that will run
@@ -128,12 +137,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if run.state is None and not any(_uses_demoseed(item) for item in items):
         return
     try:
-        run.activate().check_markers(items)
+        state = run.activate()
+        state.check_markers(items)
+        keys_to = config.getoption("demo_snapshot_keys")
+        if keys_to:
+            _write_keys(keys_to, state.snapshot_keys(items))
+        if any(not ASYNC_FIXTURE_NAMES.isdisjoint(getattr(item, "fixturenames", ())) for item in items):
+            from pytest_demoseed.plugin import async_runtime  # heavy, and only for async tests
+
+            async_runtime.check_run(config, state.settings.db_url)
     except pytest.UsageError as exc:
         # an xdist worker: the controller raises it again (pytest_testnodedown), so the run
         # ends with the one line and exit code 4 instead of a crashed worker
         config.stash[_COLLECTION_USAGE_ERROR] = str(exc)
         raise
+
+
+def _write_keys(target: str, keys: list[tuple[str, str]]) -> None:
+    """``--demo-snapshot-keys``: one ``<key> <scenario>`` line per snapshot, sorted."""
+    text = "".join(f"{key} {scenario}\n" for key, scenario in keys)
+    if target == "-":
+        print(text, end="")
+    else:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -146,7 +173,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
     in a fixture and again in the body does not repeat the same draws.
     """
     provided: Any = pyfuncitem.funcargs.get("_demo_provided")
-    uses_factories = {"demo_factories", "demo_bind_factories"} & set(pyfuncitem.fixturenames)
+    uses_factories = {"demo_factories", "demo_bind_factories", "demo_async_bind_factories"} & set(
+        pyfuncitem.fixturenames
+    )
     state = demo_run(pyfuncitem.config).state
     if provided is not None and uses_factories and state is not None:
         state.reseed_before_call(pyfuncitem, provided)

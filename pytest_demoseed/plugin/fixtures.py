@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from pytest_demoseed.build.dataset import Dataset
+    from pytest_demoseed.plugin.runtime import PerTest
     from pytest_demoseed.plugin.settings import DemoSettings
     from pytest_demoseed.plugin.state import DemoState
-    from pytest_demoseed.storage.provider import DatabaseProvider, Provided
+    from pytest_demoseed.storage.provider import DatabaseProvider
 
 __all__ = [
     "demo_bind_factories",
@@ -85,9 +86,27 @@ def _demo_provider(
         provider.close()
 
 
+#: Per worker (this process's run): each spec's root row, read once, detached (``PerTest.root``).
+_ROOTS = pytest.StashKey[dict[str, Any]]()
+
+
 @pytest.fixture()
-def _demo_provided(request: pytest.FixtureRequest, _demo_provider: DatabaseProvider) -> Provided:
-    return _state(request.config).provide_for(request.node, _demo_provider)
+def _demo_provided(request: pytest.FixtureRequest, _demo_provider: DatabaseProvider) -> Iterator[PerTest]:
+    """The one per-test fixture under every demo fixture: the test's data and, once a fixture
+    asks for it, its connection and session, rolled back and closed after the test."""
+    from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
+
+    config = request.config
+    state = _state(config)
+    roots = config.stash.setdefault(_ROOTS, {})
+    node = request.node
+    per_test = runtime.PerTest(
+        state.provide_for(node, _demo_provider), _demo_provider, roots, lambda: state.resets_sequences(node)
+    )
+    try:
+        yield per_test
+    finally:
+        per_test.close()
 
 
 @pytest.fixture(scope="session")
@@ -98,21 +117,19 @@ def demo_engine(pytestconfig: pytest.Config, _demo_provider: DatabaseProvider) -
 
 
 @pytest.fixture()
-def demo_dataset(_demo_provided: Provided) -> Dataset:
+def demo_dataset(_demo_provided: PerTest) -> Dataset:
     """What the test's scenario (its marker's, or the run's) holds: counts, fingerprint, timings."""
     return _demo_provided.dataset
 
 
 @pytest.fixture()
-def demo_seed(_demo_provided: Provided) -> int:
+def demo_seed(_demo_provided: PerTest) -> int:
     """The root seed of the test's scenario."""
     return _demo_provided.dataset.seed
 
 
 @pytest.fixture()
-def demo_connection(
-    request: pytest.FixtureRequest, _demo_provider: DatabaseProvider, _demo_provided: Provided
-) -> Iterator[sa.Connection]:
+def demo_connection(_demo_provided: PerTest) -> sa.Connection:
     """A connection inside a transaction that is rolled back after the test, whatever it did.
 
     With ``demo_reset_sequences`` (marker or ini) the key counters, which a rollback does not
@@ -121,50 +138,35 @@ def demo_connection(
     is rolled back and its connection closed (MariaDB's ALTER TABLE commits and waits for open
     transactions).
     """
-    reset = _state(request.config).resets_sequences(request.node)
-    if reset:  # only if a test without the reset used the database since the last reset
-        _demo_provider.reset_counters(_demo_provided, if_touched=True)
-    connection = _demo_provided.engine.connect()
-    transaction = connection.begin()
-    try:
-        yield connection
-    finally:
-        if transaction.is_active:
-            transaction.rollback()
-        connection.close()
-        if reset:
-            _demo_provider.reset_counters(_demo_provided)
-        else:
-            _demo_provider.touched(_demo_provided)
+    return _demo_provided.connection()
 
 
 @pytest.fixture()
-def demo_session(demo_connection: sa.Connection) -> Iterator[Session]:
+def demo_session(_demo_provided: PerTest) -> Session:
     """A Session joined to the test's transaction: ``commit()`` only releases a SAVEPOINT.
 
     The test may commit, roll back and nest; the outer transaction is rolled back at the end,
-    so the next test sees the scenario exactly as built.
+    so the next test sees the scenario exactly as built. It shares ``demo_connection``'s
+    connection; its SAVEPOINT begins when the test first uses it.
     """
-    from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
-
-    session = runtime.joined_session(demo_connection)
-    try:
-        yield session
-    finally:
-        session.close()
+    return _demo_provided.session()
 
 
 @pytest.fixture()
-def demo_root(demo_session: Session, _demo_provided: Provided) -> Any:
-    """The scenario's main object (its ``root_model`` row), loaded in ``demo_session``."""
+def demo_root(demo_session: Session, _demo_provided: PerTest) -> Any:
+    """The scenario's main object (its ``root_model`` row), an object of ``demo_session``.
+
+    Its row is read once per worker and merged into each test's session without a query; its
+    relationships load lazily, as after ``Session.get``.
+    """
     dataset, scenario = _demo_provided.dataset, _demo_provided.spec.scenario
     if scenario.root_model is None or dataset.root_id is None:
         pytest.fail(f"scenario {scenario.name!r} declares no root model to load", pytrace=False)
-    return demo_session.get(scenario.root_model, dataset.root_id)
+    return _demo_provided.root(demo_session)
 
 
 @pytest.fixture()
-def demo_faker(request: pytest.FixtureRequest, _demo_provided: Provided) -> Faker:
+def demo_faker(request: pytest.FixtureRequest, _demo_provided: PerTest) -> Faker:
     """A Faker seeded from the root seed and the test's node id: the same values in any order."""
     from pytest_demoseed.plugin import runtime  # the heavy half, for lightness (see above)
 
@@ -177,7 +179,7 @@ BindFactories = Callable[..., None]
 
 @pytest.fixture()
 def demo_bind_factories(
-    request: pytest.FixtureRequest, demo_session: Session, _demo_provided: Provided
+    request: pytest.FixtureRequest, demo_session: Session, _demo_provided: PerTest
 ) -> Iterator[BindFactories]:
     """Bind your own factories to ``demo_session`` for this test: ``demo_bind_factories(f1, f2)``.
 

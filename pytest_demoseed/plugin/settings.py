@@ -112,6 +112,29 @@ def _schema_settings(config: pytest.Config, sources: dict[str, str]) -> tuple[st
     return schema, alembic, target
 
 
+#: Async drivers a ``--demo-db-url`` may name, and the sync driver of the same database the build
+#: and the sync fixtures use (the async fixtures derive their URL back: one URL, either form).
+ASYNC_TO_SYNC = {
+    "asyncpg": "psycopg",
+    "psycopg_async": "psycopg",
+    "aiosqlite": "",
+    "aiomysql": "pymysql",
+    "asyncmy": "pymysql",
+}
+
+
+def sync_form(url: str) -> str:
+    """``postgresql+asyncpg://...`` -> ``postgresql+psycopg://...``; any other URL as given.
+
+    Text only (this module is light); the URL is checked in every part where it is used."""
+    scheme, sep, rest = url.partition("://")
+    backend, _, driver = scheme.partition("+")
+    if not sep or driver not in ASYNC_TO_SYNC:
+        return url
+    sync = ASYNC_TO_SYNC[driver]
+    return f"{backend}{'+' + sync if sync else ''}://{rest}"
+
+
 @final
 @dataclass(frozen=True)
 class DemoSettings:
@@ -156,7 +179,7 @@ class DemoSettings:
         scenario_source = _first(config, "demo_scenario", ENV_VARS["demo_scenario"], "demo_scenario")
         scenario = DEFAULT_SCENARIO if scenario_source is None else str(scenario_source[0]).strip()
         url_source = _first(config, "demo_db_url", ENV_VARS["demo_db_url"], "demo_db_url")
-        db_url = None if url_source is None else str(url_source[0]).strip()
+        db_url = None if url_source is None else sync_form(str(url_source[0]).strip())
         for name, found in (("seed", seed_source), ("scenario", scenario_source), ("db_url", url_source)):
             if found is not None:
                 sources[name] = found[1]

@@ -11,7 +11,7 @@ import pkgutil
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +32,9 @@ from pytest_demoseed.storage.backends import Backend, backend_for
 from pytest_demoseed.storage.engines import safe_url
 from pytest_demoseed.storage.migrations import Migrations, load_migrations
 from pytest_demoseed.storage.provider import DatabaseProvider, Provided
+
+if TYPE_CHECKING:  # runtime imports this module: the name is for the type checker only
+    from pytest_demoseed.plugin.runtime import PerTest
 
 __all__ = ["DemoState"]
 
@@ -301,7 +304,7 @@ class DemoState:
         return resets_sequences(item, self.settings.reset_sequences)
 
     @staticmethod
-    def reseed_before_call(item: pytest.Function, provided: Provided) -> None:
+    def reseed_before_call(item: pytest.Function, provided: Provided | PerTest) -> None:
         """factory_boy's shared random, reseeded for the test body (see the hook that calls it)."""
         reseed_factory_boy(provided.dataset.seed, "test", item.nodeid, "call")
 

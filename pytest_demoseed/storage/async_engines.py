@@ -33,6 +33,8 @@ __all__ = [
 #: The async driver each backend speaks through on the test's side. aiomysql for MySQL/MariaDB:
 #: it is built on PyMySQL, the sync side's driver (same conversions, escaping and URL options).
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "mysql": "aiomysql", "mariadb": "aiomysql"}
+#: Drivers SQLAlchemy can only use through its asyncio layer.
+_ASYNC_ONLY = frozenset({*ASYNC_DRIVERS.values(), "asyncmy", "psycopg_async"})
 #: What installs them.
 EXTRA = "pip install 'pytest-demoseed[asyncio]'"
 
@@ -83,8 +85,16 @@ def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
 
 
 def sync_input(engine_or_url: sa.Engine | AsyncEngine | str | URL) -> sa.Engine | str | URL:
-    """An ``AsyncEngine`` given to ``seed()`` as the sync URL of its database (password kept), so
-    the build runs through the sync driver; anything else as given."""
+    """What ``seed()`` builds through: an ``AsyncEngine`` or an async URL (``postgresql+asyncpg``,
+    ``sqlite+aiosqlite``, ``mysql+aiomysql``/``asyncmy``) as the sync URL of the same database
+    (password kept); anything else as given."""
     if isinstance(engine_or_url, AsyncEngine):
         return sync_url(engine_or_url.url)
+    if isinstance(engine_or_url, (str, URL)):
+        try:
+            parsed = make_url(engine_or_url)
+        except Exception:  # noqa: BLE001 - reported, one line, where the URL is checked
+            return engine_or_url
+        if parsed.get_driver_name() in _ASYNC_ONLY:
+            return sync_url(parsed)
     return engine_or_url

@@ -1,0 +1,152 @@
+"""What an async test pays for ``demo_async_session`` + ``demo_async_root`` (issue 13).
+
+    python benchmarks/bench_async.py [--backends sqlite,postgresql] [--tests 1000] [--repeat 3] [--write]
+
+Measured as ``bench_per_test.py`` measures the sync fixtures: whole ``pytest`` wall time (a
+subprocess each, interpreter start included, no xdist) of two suites of ``--tests`` async tests
+(pytest-asyncio, strict mode) on ``baseline``, interleaved, best of ``--repeat`` each after a
+warm-up run of each:
+
+- ``isolated``: each test takes ``demo_async_session`` and ``demo_async_root``;
+- ``dataset``: each test takes only ``demo_dataset`` (same build and clone, same async test).
+
+Per test = (isolated - dataset) / tests, in two loop set-ups: pytest-asyncio's default (a loop per
+test, so a connection per test: an asyncpg connection cannot outlive its loop) and a session-wide
+loop (``asyncio_default_test_loop_scope = session``: the plugin pools connections for that loop).
+Targets: < 2 ms SQLite, < 3 ms PostgreSQL. ``--write`` puts the section in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from importlib.metadata import version
+from pathlib import Path
+
+from results import machine_line, replace_section
+
+SERVERS = {
+    "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/",
+}
+TARGETS_MS = {"sqlite": 2.0, "postgresql": 3.0}
+SUITES = {
+    "isolated": "async def test_it(i, demo_async_session, demo_async_root):\n    pass\n",
+    "dataset": "async def test_it(i, demo_dataset):\n    pass\n",
+}
+HEADER = "import pytest\n\n@pytest.mark.asyncio\n@pytest.mark.parametrize('i', range({n}))\n"
+LOOPS = {
+    "a loop per test (default)": "function",
+    "one loop for the session": "session",
+}
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DEMOSEED_", "PYTEST_", "PYTHONPATH"))}
+
+
+def run_suite(project: Path, backend: str, suite: str, loop: str, tests: int) -> tuple[float, float]:
+    """Whole wall seconds of one ``pytest`` run of the suite, and its CPU seconds (user + system)."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    command += ["-p", "no:xdist", "--demo-scenario=baseline", "--demo-progress=none", f"test_{suite}.py"]
+    command += [
+        "-o",
+        f"asyncio_default_test_loop_scope={loop}",
+        "-o",
+        f"asyncio_default_fixture_loop_scope={loop}",
+    ]
+    if backend in SERVERS:
+        command.append(f"--demo-db-url={SERVERS[backend]}demobench_as_{uuid.uuid4().hex[:6]}")
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    done = subprocess.run(command, cwd=project, env=clean_env(), capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    if done.returncode != 0 or f"{tests} passed" not in done.stdout:
+        raise SystemExit(f"{backend} {suite} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+    return wall, cpu
+
+
+def measure(
+    project: Path, backend: str, loop: str, tests: int, repeat: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Best wall seconds and best CPU seconds per suite, interleaved rounds after a warm-up."""
+    for suite in SUITES:
+        run_suite(project, backend, suite, loop, tests)
+    times: dict[str, list[tuple[float, float]]] = {suite: [] for suite in SUITES}
+    for _ in range(repeat):
+        for suite in SUITES:
+            times[suite].append(run_suite(project, backend, suite, loop, tests))
+    print(
+        backend, loop, {suite: [round(w, 3) for w, _ in found] for suite, found in times.items()}, flush=True
+    )
+    best = {suite: min(w for w, _ in found) for suite, found in times.items()}
+    return best, {suite: min(c for _, c in found) for suite, found in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--tests", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="replace this section of benchmarks/RESULTS.md")
+    options = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as name:
+        project = Path(name)
+        (project / "pytest.ini").write_text("[pytest]\n")  # rootdir here, no project's addopts
+        for suite, body in SUITES.items():
+            (project / f"test_{suite}.py").write_text(HEADER.format(n=options.tests) + body)
+        for backend in options.backends.split(","):
+            for label, loop in LOOPS.items():
+                best, cpu = measure(project, backend, loop, options.tests, options.repeat)
+                per_test = (best["isolated"] - best["dataset"]) / options.tests * 1000
+                cpu_per_test = (cpu["isolated"] - cpu["dataset"]) / options.tests * 1000
+                limit = TARGETS_MS.get(backend)
+                met = "met" if limit is not None and per_test < limit else "NOT met"
+                verdict = "n/a" if limit is None else f"< {limit:g} ms: {met}"
+                rows.append(
+                    f"| {backend} | {label} | {best['isolated']:.2f} s | {best['dataset']:.2f} s "
+                    f"| **{per_test:.2f} ms** | {verdict} | {cpu_per_test:.2f} ms |"
+                )
+    tests = f"{options.tests:,}"
+    versions = ", ".join(
+        f"{package} {version(package)}"
+        for package in ("pytest-asyncio", "SQLAlchemy", "aiosqlite", "asyncpg", "aiomysql")
+    )
+    lines = [
+        "## Per test: `demo_async_session` + `demo_async_root`, whole-run wall time (issue 13)",
+        "",
+        machine_line("python benchmarks/bench_async.py --write") + f" {versions}.",
+        "",
+        f"Whole `pytest` wall time (a subprocess each, `-p no:xdist`, `--demo-scenario=baseline`, "
+        f"pytest-asyncio strict mode) of two suites of {tests} async tests, interleaved, best of "
+        f"{options.repeat} each after a warm-up run of each: `isolated` (each test takes "
+        f"`demo_async_session` and `demo_async_root`) and `dataset` (each takes only `demo_dataset`: "
+        f"same build, clone and async test). **Per test** = (isolated - dataset) / {tests}. With a loop "
+        f"per test every test opens its own connection on a server (an asyncpg or aiomysql connection "
+        f"belongs to its loop); with one loop for the session the plugin keeps a pool for that loop. On "
+        f"SQLite one pool serves every loop (an aiosqlite connection answers on the caller's loop). "
+        f"Per test, CPU: "
+        f"the same difference in the pytest process's CPU time (user + system, best of {options.repeat}; "
+        f"the server's share not counted), which other work on a shared machine disturbs less.",
+        "",
+        "| backend | event loop | isolated | dataset | per test | target | per test, CPU |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: |",
+        *rows,
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if options.write:
+        replace_section("async", text)
+
+
+if __name__ == "__main__":
+    main()
