@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import inner_addopts
 from summary import command_fingerprint, read_summary
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -31,16 +32,18 @@ BUILT = {
 PUBLIC_MODULES = {"pytest_demoseed", "pytest_demoseed.settings_kinds"}
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment without this run's pytest, xdist and demoseed settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DEMOSEED_"))}
+def _clean_env(name: str = "") -> dict[str, str]:
+    """The environment without this run's pytest, xdist and demoseed settings (the async
+    plugins left out of a sync example's run, see conftest)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DEMOSEED_"))}
+    return {**env, "PYTEST_ADDOPTS": inner_addopts(name == "async_notes")}
 
 
 def run_example(name: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path}", *args],
         cwd=EXAMPLES / name,
-        env=_clean_env(),
+        env=_clean_env(name),
         capture_output=True,
         text=True,
         timeout=300,
@@ -118,7 +121,7 @@ def test_the_readme_command_seeds_the_data_the_tests_see(
     done = subprocess.run(
         [sys.executable, "-m", "pytest_demoseed", *args, "--progress", "none"],
         cwd=EXAMPLES / name,
-        env=_clean_env(),
+        env=_clean_env(name),
         capture_output=True,
         text=True,
         timeout=300,

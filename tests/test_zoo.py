@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import zoo_app
-from servers import Server, run, server  # noqa: F401  (the fixture)
+from servers import Server, server  # noqa: F401  (the fixture)
 from sqlalchemy.orm import Session
 
 from pytest_demoseed.build.builder import build
@@ -128,7 +128,7 @@ def test_a_table_in_its_own_schema(demo_session, demo_dataset, demo_connection):
 
 
 def test_a_users_suite_over_the_zoo(pytester: pytest.Pytester, server: Server) -> None:  # noqa: F811
-    """(c) on each backend, with ``-n 2``: fingerprints agree, factories add rows past the scenario
+    """(c) on each backend: fingerprints agree, factories add rows past the scenario
     (string keys from a Sequence, an integer key, a UUID key, a reply to a scenario's message, a
     many-to-many link), and the next test sees the scenario alone."""
     shutil.copy(Path(zoo_app.__file__), pytester.path / "zoo_app.py")
@@ -138,6 +138,7 @@ def test_a_users_suite_over_the_zoo(pytester: pytest.Pytester, server: Server) -
         "from pytest_demoseed import register\nimport zoo_app\nregister(zoo_app.ZOO)\n"
         + ("register(zoo_app.ZOO_SCHEMA)\n" if schema else "")
     )
-    pytester.makepyfile(test_zoo="import pytest\n" + INNER_TESTS + (SCHEMA_TEST if schema else ""))
-    result = run(pytester, server, "-n", "2", "-p", "no:cacheprovider")
+    pytester.makepyfile(test_zoo_suite="import pytest\n" + INNER_TESTS + (SCHEMA_TEST if schema else ""))
+    url = ["--demo-db-url", server.url] if server.is_server else []  # in-process: xdist is tested elsewhere
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *url)
     result.assert_outcomes(passed=4 if schema else 3)
