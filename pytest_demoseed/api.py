@@ -15,11 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pytest_demoseed.build.builder import build
 from pytest_demoseed.build.dataset import Dataset
@@ -60,6 +59,9 @@ from pytest_demoseed.storage.seeded import (
     refuse_if_seeded,
 )
 from pytest_demoseed.storage.urls import parse_url, safe_url
+
+if TYPE_CHECKING:  # SQLAlchemy's asyncio layer needs greenlet (the asyncio extra): not at import
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "DatabaseUnreachable",

@@ -189,7 +189,7 @@ def test_async_fixtures_auto_mode_wide_loop(pytester: pytest.Pytester, server: S
     pytester.makepyfile(test_auto=AUTO)
     given = async_url(server.url).render_as_string(hide_password=False)
     assert "+psycopg" not in given and "+pymysql" not in given
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "--demo-db-url", given)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", given)
     result.assert_outcomes(passed=3)
 
 

@@ -10,15 +10,17 @@ one :class:`~pytest_demoseed.errors.DatabaseUrlError` line naming the extra that
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from pytest_demoseed.errors import DatabaseUrlError
 from pytest_demoseed.storage.engines import _fix_pysqlite
 from pytest_demoseed.storage.urls import FIXTURE_DRIVERS
+
+if TYPE_CHECKING:  # SQLAlchemy's asyncio layer needs greenlet (the ``asyncio`` extra): not at import
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "ASYNC_DRIVERS",
@@ -77,6 +79,10 @@ def make_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """``create_async_engine`` on the async form of ``url``, with the same per-dialect fixes as
     :func:`~pytest_demoseed.storage.engines.make_engine` (SQLite: SQLAlchemy drives BEGIN and
     SAVEPOINT, foreign keys on)."""
+    # the asyncio layer needs greenlet (the ``asyncio`` extra): imported only when an async
+    # engine is made, which check_async_driver has made sure is possible
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     target = async_url(url)
     engine = create_async_engine(target, **kwargs)
     if target.get_backend_name() == "sqlite":
@@ -88,8 +94,8 @@ def sync_input(engine_or_url: sa.Engine | AsyncEngine | str | URL) -> sa.Engine 
     """What ``seed()`` builds through: an ``AsyncEngine`` or an async URL (``postgresql+asyncpg``,
     ``sqlite+aiosqlite``, ``mysql+aiomysql``/``asyncmy``) as the sync URL of the same database
     (password kept); anything else as given."""
-    if isinstance(engine_or_url, AsyncEngine):
-        return sync_url(engine_or_url.url)
+    if isinstance(engine_or_url, sa.Engine):
+        return engine_or_url
     if isinstance(engine_or_url, (str, URL)):
         try:
             parsed = make_url(engine_or_url)
@@ -97,4 +103,6 @@ def sync_input(engine_or_url: sa.Engine | AsyncEngine | str | URL) -> sa.Engine 
             return engine_or_url
         if parsed.get_driver_name() in _ASYNC_ONLY:
             return sync_url(parsed)
-    return engine_or_url
+        return engine_or_url
+    # an AsyncEngine, told by its sync side: importing its class would need greenlet
+    return sync_url(engine_or_url.url)
