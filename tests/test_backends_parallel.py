@@ -172,7 +172,7 @@ def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
         second.assert_outcomes(passed=8)
         assert generations() == [] and built_lines(second.stdout.str()) == [], second.stdout.str()
 
-        rebuilt = run(pytester, server, *args, "--demo-rebuild")
+        rebuilt = run(pytester, server, "-n", "2", *args[2:], "--demo-rebuild")  # 2 workers do
         rebuilt.assert_outcomes(passed=8)
         assert len(generations()) == 2, "--demo-rebuild builds once per run"
         assert len(built_lines(rebuilt.stdout.str())) == 2

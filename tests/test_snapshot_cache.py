@@ -167,6 +167,7 @@ def test_a_cache_directory_travels_to_another_machine(
             drop_cache(server, directory)
 
 
+@pytest.mark.parametrize("db_server", ["postgresql"], indirect=True)  # one server shows it
 def test_backends_keep_their_snapshots_side_by_side(
     pytester: pytest.Pytester,
     db_server: Server,  # noqa: F811
