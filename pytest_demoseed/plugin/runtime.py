@@ -8,7 +8,6 @@ that uses no demo data never loads it), not to dodge an import cycle.
 
 from __future__ import annotations
 
-import pkgutil
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from pytest_demoseed.plugin.settings import DemoSettings
 from pytest_demoseed.plugin.state import DemoState
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.provider import DatabaseProvider, Provided
+from pytest_demoseed.storage.schema import load_metadata as schema_metadata
 
 __all__ = [
     "DemoState",
@@ -57,12 +57,9 @@ def activate(run: DemoRun) -> DemoState:
 def load_metadata(path: str) -> sa.MetaData:
     """``package.module:Base.metadata`` -> the MetaData object, or a one-line UsageError."""
     try:
-        target: Any = pkgutil.resolve_name(path)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise pytest.UsageError(f"ini demo_metadata = {path}: cannot load it ({exc})") from None
-    if not isinstance(target, sa.MetaData):
-        raise pytest.UsageError(f"ini demo_metadata = {path} is a {type(target).__name__}, not a MetaData")
-    return target
+        return schema_metadata(path)
+    except ScenarioError as exc:
+        raise pytest.UsageError(f"ini demo_metadata = {exc}") from None
 
 
 def joined_session(connection: sa.Connection) -> Session:

@@ -7,7 +7,6 @@ Made by :func:`pytest_demoseed.plugin.runtime.activate` and kept on the run
 from __future__ import annotations
 
 import os
-import pkgutil
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +31,7 @@ from pytest_demoseed.storage.backends import Backend, backend_for
 from pytest_demoseed.storage.engines import safe_url
 from pytest_demoseed.storage.migrations import Migrations, load_migrations
 from pytest_demoseed.storage.provider import DatabaseProvider, Provided
+from pytest_demoseed.storage.schema import load_metadata
 
 if TYPE_CHECKING:  # runtime imports this module: the name is for the type checker only
     from pytest_demoseed.plugin.runtime import PerTest
@@ -239,8 +239,10 @@ class DemoState:
         """ini ``demo_metadata`` as the ``demo_metadata`` fixture loads it (checked at activation)."""
         if not self.settings.metadata_path:
             return None
-        found = pkgutil.resolve_name(self.settings.metadata_path)
-        return found if isinstance(found, sa.MetaData) else None
+        try:
+            return load_metadata(self.settings.metadata_path)
+        except ScenarioError:  # reported by the fixture, as a usage error
+            return None
 
     def end_run(self) -> None:
         if self._prepare_thread is not None:  # the run ended before its tests: let the build end

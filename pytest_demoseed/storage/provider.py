@@ -65,7 +65,7 @@ from pytest_demoseed.storage.migrations import (
     run_migrations,
 )
 from pytest_demoseed.storage.portable import dump_tables, load_tables, portable_format
-from pytest_demoseed.storage.snapshot_key import snapshot_key
+from pytest_demoseed.storage.snapshot_key import schema_source, snapshot_key
 
 __all__ = ["DatabaseProvider", "Provided"]
 
@@ -170,12 +170,7 @@ class DatabaseProvider:
 
     def key_for(self, spec: ScenarioSpec) -> str:
         """The snapshot key of ``spec`` with this provider's schema (and migrations)."""
-        schema = ""
-        if self.schema == "alembic":
-            assert self.migrations is not None
-            schema = self.migrations.key
-        elif self.schema == "none":
-            schema = "none"
+        schema = schema_source(self.schema, self.migrations.key if self.migrations is not None else "")
         metadata = self.metadata_for(spec)
         return snapshot_key(spec, metadata, self.backend.dialect_name, self.backend.identity, schema)
 
@@ -316,13 +311,17 @@ class DatabaseProvider:
         """The schema for a snapshot that is loaded, not built: as a build makes it (migrations
         committed, as on MariaDB; their rows are replaced by the loaded ones)."""
         if self.schema == "alembic":
-            assert self.migrations is not None
-            with engine.connect() as conn:
-                run_migrations(conn, self.migrations)
-                conn.commit()
+            self._migrate_committed(engine)
         elif self.schema == "create_all":
             metadata.create_all(engine)
             spec.scenario.metadata.create_all(engine)
+
+    def _migrate_committed(self, engine: sa.Engine) -> None:
+        """Run the migrations and commit them (MariaDB's builds; every load of portable files)."""
+        assert self.migrations is not None
+        with engine.connect() as conn:
+            run_migrations(conn, self.migrations)
+            conn.commit()
 
     def _restore_snapshot(self, spec: ScenarioSpec, key: str, sidecar: Sidecar) -> None:
         """Load the portable files into a scratch database and publish it as the snapshot."""
@@ -362,9 +361,7 @@ class DatabaseProvider:
                 if self.schema == "alembic":
                     dataset, migrated = self._build_migrated(engine, spec, metadata)
                 else:
-                    if self.schema == "create_all":
-                        metadata.create_all(engine)
-                        spec.scenario.metadata.create_all(engine)
+                    self._make_schema(engine, spec, metadata)
                     dataset = build(engine, spec, on_progress=self.on_progress)
                 portable: tuple[FileRecord, ...] = ()
                 if self.portable:  # from the scratch database: a published template takes no connections
@@ -408,9 +405,7 @@ class DatabaseProvider:
             writers.append(("demo_metadata", metadata))
         apart = engine.dialect.name in NON_TRANSACTIONAL_DDL
         if apart:
-            with engine.connect() as conn:
-                run_migrations(conn, migrations)
-                conn.commit()
+            self._migrate_committed(engine)
         found: list[MigratedRows] = []
         prepare = migration_prepare(migrations, writers, run=not apart, found=found)
         dataset = build(engine, spec, on_progress=self.on_progress, prepare=prepare)

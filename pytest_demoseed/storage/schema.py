@@ -1,4 +1,5 @@
-"""The schema as DDL text: what a snapshot key hashes, so a changed model never reuses a snapshot.
+"""The schema as DDL text (what a snapshot key hashes, so a changed model never reuses a snapshot),
+and the extra schema a run names by its import path.
 
 The check that a database matches the models before a build writes is the builder's
 (:mod:`pytest_demoseed.build.schema_check`).
@@ -6,10 +7,27 @@ The check that a database matches the models before a build writes is the builde
 
 from __future__ import annotations
 
+import pkgutil
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-__all__ = ["schema_ddl"]
+from pytest_demoseed.errors import ScenarioError
+
+__all__ = ["load_metadata", "schema_ddl"]
+
+
+def load_metadata(path: str) -> sa.MetaData:
+    """``package.module:Base.metadata`` -> the MetaData object (ini ``demo_metadata``, the
+    command's ``--metadata``), or a ScenarioError naming ``path``: each caller says where it was given."""
+    try:
+        target: Any = pkgutil.resolve_name(path)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ScenarioError(f"{path}: cannot load it ({exc})") from None
+    if not isinstance(target, sa.MetaData):
+        raise ScenarioError(f"{path} is a {type(target).__name__}, not a MetaData")
+    return target
 
 
 def schema_ddl(metadata: sa.MetaData, dialect: sa.Dialect) -> str:
