@@ -45,7 +45,8 @@ from pytest_demoseed.storage.backends import backend_for
 from pytest_demoseed.storage.backends.server import ServerError
 from pytest_demoseed.storage.housekeeping import KeptSnapshot, list_snapshots, prune_snapshots
 from pytest_demoseed.storage.migrations import load_migrations
-from pytest_demoseed.storage.snapshot_key import snapshot_key
+from pytest_demoseed.storage.schema import load_metadata
+from pytest_demoseed.storage.snapshot_key import schema_source, snapshot_key
 from pytest_demoseed.storage.urls import parse_url
 
 __all__ = ["cli", "main"]
@@ -428,6 +429,11 @@ def snapshots_group() -> None:
 @click.option("--metadata", metavar="MODULE:ATTR", help="The run's ini demo_metadata, if it sets one.")
 @click.option("--alembic", metavar="PATH", help="The run's --demo-alembic, if it migrates.")
 @click.option("--alembic-target", default="head", show_default=True, metavar="REV")
+@click.option(
+    "--schema",
+    type=click.Choice(("create_all", "alembic", "none")),
+    help="The run's --demo-schema (default: alembic with --alembic, else create_all).",
+)
 def key_command(
     db_url: str | None,
     scenario: str,
@@ -436,6 +442,7 @@ def key_command(
     metadata: str | None,
     alembic: str | None,
     alembic_target: str,
+    schema: str | None,
 ) -> None:
     """Print the snapshot key pytest computes for a scenario (with the same options), and the
     scenario's name: a CI cache key that changes exactly when the data would."""
@@ -447,20 +454,21 @@ def key_command(
     schema_metadata = spec.scenario.metadata
     if metadata:
         try:
-            found = pkgutil.resolve_name(metadata)
-        except (ImportError, AttributeError, ValueError) as exc:
-            _usage(f"--metadata {metadata}: cannot load it ({exc})")
-        if not isinstance(found, sa.MetaData):
-            _usage(f"--metadata {metadata} is a {type(found).__name__}, not a MetaData")
-        schema_metadata = found
-    schema = ""
-    if alembic:
+            schema_metadata = load_metadata(metadata)
+        except ScenarioError as exc:
+            _usage(f"--metadata {exc}")
+    mode = schema or ("alembic" if alembic else "create_all")
+    migrations_key = ""
+    if mode == "alembic":
+        if not alembic:
+            _usage("--schema alembic needs --alembic PATH")
         try:
-            schema = load_migrations(alembic, alembic_target).key
+            migrations_key = load_migrations(alembic, alembic_target).key
         except MigrationError as exc:
             _usage(f"--alembic {alembic}: {exc}")
     backend = backend_for(url, reuse=True)
-    key = snapshot_key(spec, schema_metadata, backend.dialect_name, backend.identity, schema)
+    source = schema_source(mode, migrations_key)
+    key = snapshot_key(spec, schema_metadata, backend.dialect_name, backend.identity, source)
     click.echo(f"{key} {spec.scenario_name}")
 
 

@@ -203,6 +203,13 @@ def test_cache_dir_alone_keeps_snapshots(
     assert "implies --demo-reuse" in " ".join(
         " ".join(pytester.runpytest_inprocess("--help").outlines).split()
     )
+    # the command's key follows --demo-schema as pytest's does (the schema's source is in the key)
+    keys = tmp_path / "keys.txt"
+    for schema in ("create_all", "none"):
+        pytester.runpytest_inprocess(f"--demo-schema={schema}", f"--demo-snapshot-keys={keys}")
+        printed = demoseed("snapshots", "key", "--scenario", "baseline", "--schema", schema).stdout
+        assert printed == keys.read_text(), schema
+    assert demoseed("snapshots", "key", "--scenario", "baseline").stdout != printed
     bad = demoseed("snapshots", "prune", "--cache-dir", str(tmp_path), "--older-than", "soon")
     assert (
         bad.returncode == 2

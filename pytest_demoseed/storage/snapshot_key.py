@@ -23,7 +23,7 @@ from sqlalchemy.dialects import registry as dialect_registry
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.schema import schema_ddl
 
-__all__ = ["snapshot_key", "versions"]
+__all__ = ["schema_source", "snapshot_key", "versions"]
 
 
 #: The DB-API driver whose version is part of a server snapshot's key (it writes and reads the
@@ -57,6 +57,14 @@ def _module_source(obj: object) -> str:
         return inspect.getsource(module) if module is not None else ""
     except (OSError, TypeError):
         return ""
+
+
+def schema_source(schema: str, migrations_key: str = "") -> str:
+    """What a key records of how the snapshot's schema is made (``--demo-schema``): nothing for
+    ``create_all`` (its DDL is hashed anyway), ``none``, or the migrations' own key."""
+    if schema == "alembic":
+        return migrations_key
+    return "none" if schema == "none" else ""
 
 
 def snapshot_key(
