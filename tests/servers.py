@@ -182,3 +182,8 @@ def drop_cache(server: Server, cache_dir: Any) -> None:
 def run(pytester: pytest.Pytester, server: Server, *args: str) -> pytest.RunResult:
     """An inner pytest run against ``server``, in a subprocess (xdist workers are processes)."""
     return pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", server.url, *args)
+
+
+def run_inprocess(pytester: pytest.Pytester, server: Server, *args: str) -> pytest.RunResult:
+    """The same run in this process: a second faster where no xdist worker is needed."""
+    return pytester.runpytest_inprocess("-p", "no:randomly", "--demo-db-url", server.url, *args)

@@ -16,6 +16,7 @@ from servers import (  # noqa: F401
     db_server,
     drop_cache,
     run,
+    run_inprocess,
     server,
 )
 from summary import built_lines, cloned_lines, dataset_fingerprints
@@ -167,8 +168,7 @@ def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
         assert len(kept) == (2 if server.is_server else 0) and len(list(cache.glob("*.json"))) == 2
 
         # in-process, one process: reusing builds nothing however many workers would clone
-        url = ["--demo-db-url", server.url] if server.is_server else []
-        second = pytester.runpytest_inprocess("-p", "no:randomly", *url, *args[2:])
+        second = run_inprocess(pytester, server, *args[2:])
         second.assert_outcomes(passed=8)
         assert generations() == [] and built_lines(second.stdout.str()) == [], second.stdout.str()
 

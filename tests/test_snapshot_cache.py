@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from servers import SERVERS, Server, db_server, drop_cache, run, server  # noqa: F401  (fixtures)
+from servers import SERVERS, Server, db_server, drop_cache, run, run_inprocess, server  # noqa: F401  (fixtures)
 from summary import read_summary
 
 from pytest_demoseed.cli import main
@@ -44,12 +44,6 @@ def test_seed_2(demo_session, demo_dataset):
 #: snapshot costs milliseconds; one each on the servers, where each costs a database or three.
 DAMAGES = {"sqlite": ("truncate", "flip", "missing"), "postgresql": ("truncate",), "mariadb": ("flip",)}
 WORDS = {"truncate": " is truncated (", "flip": " is corrupted (", "missing": " is missing ("}
-
-
-def _inner(pytester: pytest.Pytester, where: Server, *args: str) -> pytest.RunResult:
-    """An in-process inner run (faster than a subprocess) against ``where``."""
-    url = [] if where.kind == "sqlite" else ["--demo-db-url", where.url]
-    return pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *url, *args)
 
 
 def _damage(path: Path, how: str) -> None:
@@ -107,13 +101,13 @@ def test_a_cache_directory_travels_to_another_machine(
     first_dir, second_dir, damaged_dir = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     try:
         # the keys a CI cache is keyed by, without running a test or touching a database
-        keys_run = _inner(pytester, server, f"--demo-snapshot-keys={tmp_path / 'keys.txt'}")
+        keys_run = run_inprocess(pytester, server, f"--demo-snapshot-keys={tmp_path / 'keys.txt'}")
         assert keys_run.ret == 0
         keys = dict(line.split() for line in (tmp_path / "keys.txt").read_text().splitlines())
         assert sorted(keys.values()) == ["small"] * len(damages)
 
         xdist = ("-n", "2") if server.kind == "sqlite" else ()  # a subprocess is seconds on a server
-        built = (run if xdist else _inner)(pytester, server, f"--demo-cache-dir={first_dir}", *xdist)
+        built = (run if xdist else run_inprocess)(pytester, server, f"--demo-cache-dir={first_dir}", *xdist)
         built.assert_outcomes(passed=passed)
         summary = read_summary(built)
         fingerprints = summary.fingerprints()
@@ -130,7 +124,7 @@ def test_a_cache_directory_travels_to_another_machine(
         shutil.copytree(first_dir, second_dir)
         shutil.copytree(first_dir, damaged_dir)
         drop_cache(server, first_dir)
-        restored = _inner(pytester, server, f"--demo-cache-dir={second_dir}")
+        restored = run_inprocess(pytester, server, f"--demo-cache-dir={second_dir}")
         restored.assert_outcomes(passed=passed)
         summary = read_summary(restored)
         assert summary.built() == [] and summary.fingerprints() == fingerprints
@@ -140,7 +134,7 @@ def test_a_cache_directory_travels_to_another_machine(
         # a truncated, a corrupted and a half-copied snapshot: each rebuilt and named, none served
         for key, how in zip(sorted(keys), damages, strict=True):
             _damage(_snapshot_file(damaged_dir, key), how)
-        rebuilt = _inner(pytester, server, f"--demo-cache-dir={damaged_dir}")
+        rebuilt = run_inprocess(pytester, server, f"--demo-cache-dir={damaged_dir}")
         rebuilt.assert_outcomes(passed=passed)
         summary = read_summary(rebuilt)
         assert len(summary.built()) == len(damages) and summary.fingerprints() == fingerprints
@@ -179,10 +173,10 @@ def test_backends_keep_their_snapshots_side_by_side(
     cache = tmp_path / "cache"
     try:
         for _ in range(2):
-            _inner(pytester, db_server, f"--demo-cache-dir={cache}").assert_outcomes(passed=1)
+            run_inprocess(pytester, db_server, f"--demo-cache-dir={cache}").assert_outcomes(passed=1)
             sqlite = pytester.runpytest_inprocess("-p", "no:randomly", f"--demo-cache-dir={cache}")
             sqlite.assert_outcomes(passed=1)
-        again = _inner(pytester, db_server, f"--demo-cache-dir={cache}")
+        again = run_inprocess(pytester, db_server, f"--demo-cache-dir={cache}")
         assert read_summary(again).built() == []  # the second round and this one only cloned
         backends = sorted(s.backend for p in cache.glob("*.json") if (s := read_sidecar(p)) is not None)
         assert backends == sorted(["sqlite", db_server.backend.identity])  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import zoo_app
-from servers import Server, server  # noqa: F401  (the fixture)
+from servers import Server, run_inprocess, server  # noqa: F401  (the fixture)
 from sqlalchemy.orm import Session
 
 from pytest_demoseed.build.builder import build
@@ -139,6 +139,5 @@ def test_a_users_suite_over_the_zoo(pytester: pytest.Pytester, server: Server) -
         + ("register(zoo_app.ZOO_SCHEMA)\n" if schema else "")
     )
     pytester.makepyfile(test_zoo_suite="import pytest\n" + INNER_TESTS + (SCHEMA_TEST if schema else ""))
-    url = ["--demo-db-url", server.url] if server.is_server else []  # in-process: xdist is tested elsewhere
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider", *url)
+    result = run_inprocess(pytester, server, "-p", "no:cacheprovider")  # xdist is tested elsewhere
     result.assert_outcomes(passed=4 if schema else 3)
