@@ -19,17 +19,16 @@ Targets: < 2 ms SQLite, < 3 ms PostgreSQL. ``--write`` puts the section in bench
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from importlib.metadata import version
 from pathlib import Path
 
 from results import machine_line, replace_section
+from timing import Timed, best_interleaved, timed_pytest
 
 SERVERS = {
     "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/",
@@ -51,7 +50,7 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("DEMOSEED_", "PYTEST_", "PYTHONPATH"))}
 
 
-def run_suite(project: Path, backend: str, suite: str, loop: str, tests: int) -> tuple[float, float]:
+def run_suite(project: Path, backend: str, suite: str, loop: str, tests: int) -> Timed:
     """Whole wall seconds of one ``pytest`` run of the suite, and its CPU seconds (user + system)."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
     command += ["-p", "no:xdist", "--demo-scenario=baseline", "--demo-progress=none", f"test_{suite}.py"]
@@ -63,32 +62,15 @@ def run_suite(project: Path, backend: str, suite: str, loop: str, tests: int) ->
     ]
     if backend in SERVERS:
         command.append(f"--demo-db-url={SERVERS[backend]}demobench_as_{uuid.uuid4().hex[:6]}")
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    done = subprocess.run(command, cwd=project, env=clean_env(), capture_output=True, text=True)
-    wall = time.perf_counter() - began
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    if done.returncode != 0 or f"{tests} passed" not in done.stdout:
-        raise SystemExit(f"{backend} {suite} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-    return wall, cpu
+    return timed_pytest(command, project, clean_env(), tests, f"{backend} {suite}")
 
 
 def measure(
     project: Path, backend: str, loop: str, tests: int, repeat: int
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Best wall seconds and best CPU seconds per suite, interleaved rounds after a warm-up."""
-    for suite in SUITES:
-        run_suite(project, backend, suite, loop, tests)
-    times: dict[str, list[tuple[float, float]]] = {suite: [] for suite in SUITES}
-    for _ in range(repeat):
-        for suite in SUITES:
-            times[suite].append(run_suite(project, backend, suite, loop, tests))
-    print(
-        backend, loop, {suite: [round(w, 3) for w, _ in found] for suite, found in times.items()}, flush=True
-    )
-    best = {suite: min(w for w, _ in found) for suite, found in times.items()}
-    return best, {suite: min(c for _, c in found) for suite, found in times.items()}
+    arms = {suite: functools.partial(run_suite, project, backend, suite, loop, tests) for suite in SUITES}
+    return best_interleaved(arms, repeat, f"{backend} {loop}")
 
 
 def main() -> None:

@@ -24,17 +24,16 @@ benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from importlib.metadata import version
 from pathlib import Path
 
 from results import machine_line, replace_section
+from timing import Timed, best_interleaved, timed_pytest
 
 SERVERS = {
     "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/",
@@ -56,23 +55,13 @@ def clean_env(pythonpath: str | None) -> dict[str, str]:
     return env
 
 
-def run_suite(
-    project: Path, backend: str, suite: str, tests: int, pythonpath: str | None = None
-) -> tuple[float, float]:
+def run_suite(project: Path, backend: str, suite: str, tests: int, pythonpath: str | None = None) -> Timed:
     """Whole wall seconds of one ``pytest`` run of the suite, and its CPU seconds (user + system)."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
     command += ["-p", "no:xdist", "--demo-scenario=baseline", "--demo-progress=none", f"test_{suite}.py"]
     if backend in SERVERS:
         command.append(f"--demo-db-url={SERVERS[backend]}demobench_pt_{uuid.uuid4().hex[:6]}")
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    done = subprocess.run(command, cwd=project, env=clean_env(pythonpath), capture_output=True, text=True)
-    wall = time.perf_counter() - began
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    if done.returncode != 0 or f"{tests} passed" not in done.stdout:
-        raise SystemExit(f"{backend} {suite} failed:\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-    return wall, cpu
+    return timed_pytest(command, project, clean_env(pythonpath), tests, f"{backend} {suite}")
 
 
 def measure(
@@ -80,18 +69,13 @@ def measure(
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Best whole-run seconds per suite (``before isolated``, ``before dataset``: with ``before``
     on PYTHONPATH), interleaved rounds after one warm-up of each; and the best CPU seconds."""
-    arms: dict[str, tuple[str, str | None]] = {suite: (suite, None) for suite in SUITES}
+    arms = {suite: functools.partial(run_suite, project, backend, suite, tests) for suite in SUITES}
     if before:
-        arms |= {f"before {suite}": (suite, before) for suite in ("isolated", "dataset")}
-    for suite, path in arms.values():
-        run_suite(project, backend, suite, tests, path)
-    times: dict[str, list[tuple[float, float]]] = {arm: [] for arm in arms}
-    for _ in range(repeat):
-        for arm, (suite, path) in arms.items():
-            times[arm].append(run_suite(project, backend, suite, tests, path))
-    print(backend, {arm: [round(wall, 3) for wall, _ in found] for arm, found in times.items()}, flush=True)
-    best = {arm: min(wall for wall, _ in found) for arm, found in times.items()}
-    return best, {arm: min(cpu for _, cpu in found) for arm, found in times.items()}
+        arms |= {
+            f"before {suite}": functools.partial(run_suite, project, backend, suite, tests, before)
+            for suite in ("isolated", "dataset")
+        }
+    return best_interleaved(arms, repeat, backend)
 
 
 def main() -> None:
