@@ -26,7 +26,7 @@ from pytest_demoseed.plugin.async_fixtures import *  # noqa: F403  (the async fi
 from pytest_demoseed.plugin.async_fixtures import ASYNC_FIXTURE_NAMES
 from pytest_demoseed.plugin.fixtures import *  # noqa: F403  (the fixtures are this plugin's public surface)
 from pytest_demoseed.plugin.fixtures import FIXTURE_NAMES, _demo_provided, _demo_provider  # noqa: F401  (private helper fixtures)
-from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP, RESET_MARKER_HELP, scenario_name
+from pytest_demoseed.plugin.marker import MARKER, MARKER_HELP, RESET_MARKER_HELP, data_used, scenario_name
 from pytest_demoseed.plugin.options import (
     DEFAULT_DATABASE,
     DEFAULT_SCENARIO,
@@ -192,9 +192,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 def _scenarios_used(item: pytest.Item, default: str) -> set[str]:
     """The scenarios whose data ``item`` gets: its marker's (or the run's) through a per-test
     fixture, the run's through ``demo_engine``; none for a test that only reads settings."""
-    names = set(getattr(item, "fixturenames", ()))
-    used = {scenario_name(item, default)} if "_demo_provided" in names else set()
-    if "demo_engine" in names:
+    own, engine = data_used(item)
+    used = {scenario_name(item, default)} if own else set()
+    if engine:
         used.add(default)
     return used
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pytest_demoseed.scenario.spec import ScenarioSpec
 
 __all__ = [
+    "data_used",
     "MARKER",
     "MARKER_HELP",
     "RESET_MARKER",
@@ -94,6 +95,13 @@ def spec_for_item(item: pytest.Item, specs: RunSpecs) -> ScenarioSpec:
     if mark is None:
         return specs.default
     return marker_spec(mark, specs, item.nodeid)
+
+
+def data_used(item: pytest.Item) -> tuple[bool, bool]:
+    """Whose data ``item`` gets: its own spec's (every per-test demo fixture rests on
+    ``_demo_provided``), and the run's default spec's (``demo_engine``)."""
+    names = set(getattr(item, "fixturenames", ()))
+    return "_demo_provided" in names, "demo_engine" in names
 
 
 def scenario_name(item: pytest.Item, default: str) -> str:

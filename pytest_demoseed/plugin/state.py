@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pytest_demoseed.build.dataset import Dataset
 from pytest_demoseed.errors import MigrationError, ScenarioError, SchemaMismatch
 from pytest_demoseed.generate.determinism import reseed_factory_boy
-from pytest_demoseed.plugin.marker import MARKER, marker_spec, resets_sequences, spec_for_item
+from pytest_demoseed.plugin.marker import MARKER, data_used, marker_spec, resets_sequences, spec_for_item
 from pytest_demoseed.plugin.options import DEFAULT_DATABASE
 from pytest_demoseed.plugin.paths import RunPaths
 from pytest_demoseed.plugin.settings import DemoSettings
@@ -92,11 +92,11 @@ class DemoState:
         per-test fixture. No database is touched."""
         specs: dict[str, ScenarioSpec] = {}
         for item in items:
-            names = set(getattr(item, "fixturenames", ()))
-            if "_demo_provided" in names:
+            own, engine = data_used(item)
+            if own:
                 spec = spec_for_item(item, self.specs)
                 specs[spec.key] = spec
-            if "demo_engine" in names:
+            if engine:
                 specs[self.default_spec.key] = self.default_spec
         provider = self.make_provider(self._ini_metadata(), progress=False)
         return sorted((provider.key_for(spec), spec.scenario_name) for spec in specs.values())
