@@ -11,9 +11,11 @@ warm-up run of each:
 - ``dataset``: each test takes only ``demo_dataset`` (same build and clone, same async test).
 
 Per test = (isolated - dataset) / tests, in two loop set-ups: pytest-asyncio's default (a loop per
-test, so a connection per test: an asyncpg connection cannot outlive its loop) and a session-wide
-loop (``asyncio_default_test_loop_scope = session``: the plugin pools connections for that loop).
-Targets: < 2 ms SQLite, < 3 ms PostgreSQL. ``--write`` puts the section in benchmarks/RESULTS.md.
+test) and a session-wide loop (``asyncio_default_test_loop_scope = session``). In both the test
+reuses a pooled connection: aiosqlite's answer on any loop, asyncpg's and aiomysql's live on the
+plugin's own loop thread (``storage/driver_loop.py``). Targets: < 2 ms SQLite, < 3 ms PostgreSQL
+(MariaDB: no target, measured with ``--backends mariadb``). ``--write`` puts the section in
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -112,10 +114,10 @@ def main() -> None:
         f"pytest-asyncio strict mode) of two suites of {tests} async tests, interleaved, best of "
         f"{options.repeat} each after a warm-up run of each: `isolated` (each test takes "
         f"`demo_async_session` and `demo_async_root`) and `dataset` (each takes only `demo_dataset`: "
-        f"same build, clone and async test). **Per test** = (isolated - dataset) / {tests}. With a loop "
-        f"per test every test opens its own connection on a server (an asyncpg or aiomysql connection "
-        f"belongs to its loop); with one loop for the session the plugin keeps a pool for that loop. On "
-        f"SQLite one pool serves every loop (an aiosqlite connection answers on the caller's loop). "
+        f"same build, clone and async test). **Per test** = (isolated - dataset) / {tests}. In every "
+        f"loop set-up the test reuses a pooled connection: an aiosqlite connection answers on the "
+        f"caller's loop, and asyncpg's and aiomysql's (which belong to the loop that opened them) live "
+        f"on the plugin's own loop thread, so a loop per test costs no connect. "
         f"Per test, CPU: "
         f"the same difference in the pytest process's CPU time (user + system, best of {options.repeat}; "
         f"the server's share not counted), which other work on a shared machine disturbs less.",

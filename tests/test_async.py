@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
-from servers import Server, db_server, server  # noqa: F401  (fixtures)
+from servers import Server, db_server, require_server, selected_servers, server  # noqa: F401  (fixtures)
 
 from pytest_demoseed.storage.async_engines import async_url
 
@@ -132,6 +133,12 @@ async def test_anyio(demo_async_session, demo_async_root, demo_dataset):
     await demo_async_session.commit()
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_trio_is_skipped(demo_async_session):
+    raise AssertionError("SQLAlchemy's asyncio layer cannot run on trio")
+
+
 def test_sync_fixtures_see_the_scenario(demo_session, demo_dataset):
     for table in TABLES:
         found = demo_session.execute(sa.text(f"select count(*) from {table}")).scalar_one()
@@ -139,16 +146,24 @@ def test_sync_fixtures_see_the_scenario(demo_session, demo_dataset):
 """
 
 #: Auto mode, a module-wide loop by default (ini), unmarked tests and a plain async fixture of
-#: the user's on top of the async session.
+#: the user's on top of the async session; a test in its own loop, a class-wide loop, and
+#: ``demo_reset_sequences``. Which server connection each test used is noted, and checked last.
 AUTO = """
 import pytest
 import sqlalchemy as sa
 
 from pytest_demoseed.election import models
 
+CONNECTION_ID = {"postgresql": "select pg_backend_pid()", "mysql": "select connection_id()"}
+SEEN = {}
+
 
 @pytest.fixture()
-async def attendance_count(demo_async_session):
+async def attendance_count(demo_async_session, request):
+    query = CONNECTION_ID.get(demo_async_session.bind.dialect.name)
+    if query:
+        SEEN[request.node.name] = (await demo_async_session.execute(sa.text(query))).scalar_one()
+
     async def counted():
         query = sa.select(sa.func.count()).select_from(models.Attendance)
         return (await demo_async_session.execute(query)).scalar_one()
@@ -170,14 +185,77 @@ async def test_two(demo_async_session, attendance_count, demo_dataset, demo_asyn
 @pytest.mark.asyncio(loop_scope="function")
 async def test_three_in_its_own_loop(demo_async_session, attendance_count, demo_dataset):
     assert await attendance_count() == demo_dataset.counts["attendances"]
+
+
+@pytest.mark.asyncio(loop_scope="class")
+class TestClassLoop:
+    async def test_deletes(self, demo_async_session, attendance_count, demo_dataset):
+        assert await attendance_count() == demo_dataset.counts["attendances"]
+        await demo_async_session.execute(sa.delete(models.Attendance))
+        await demo_async_session.commit()
+
+    async def test_sees_the_scenario(self, attendance_count, demo_dataset):
+        assert await attendance_count() == demo_dataset.counts["attendances"]
+
+
+async def new_party_id(session, root):
+    party = models.Party(election_id=root.id, name="new", number=999, color="#ABCDEF")
+    session.add(party)
+    await session.commit()
+    return party.id
+
+
+@pytest.mark.demo_reset_sequences
+async def test_reset_a(demo_async_session, demo_async_root):
+    SEEN["reset_a"] = await new_party_id(demo_async_session, demo_async_root)
+
+
+async def test_between_without_reset(demo_async_session, demo_async_root):
+    SEEN["between"] = await new_party_id(demo_async_session, demo_async_root)
+
+
+@pytest.mark.demo_reset_sequences
+async def test_reset_b(demo_async_session, demo_async_root, demo_dataset):
+    assert await new_party_id(demo_async_session, demo_async_root) == SEEN["reset_a"]
+    assert SEEN["reset_a"] == demo_dataset.counts["parties"] + 1
+
+
+def test_zz_connections(demo_dataset):
+    if "test_one" not in SEEN:  # SQLite: no server connection to tell apart
+        return
+    # the module's loop, a test's own loop and a class's loop all used the one connection kept
+    # on the plugin's own loop thread
+    names = ("test_one", "test_two", "test_three_in_its_own_loop", "test_deletes", "test_sees_the_scenario")
+    assert len({SEEN[name] for name in names}) == 1, SEEN
+"""
+
+#: The same in a package-wide loop.
+PACKAGE = """
+import pytest
+import sqlalchemy as sa
+
+from pytest_demoseed.election import models
+
+
+@pytest.mark.asyncio(loop_scope="package")
+async def test_package_one(demo_async_session, demo_dataset):
+    await demo_async_session.execute(sa.delete(models.Guarantee))
+    await demo_async_session.commit()
+
+
+@pytest.mark.asyncio(loop_scope="package")
+async def test_package_two(demo_async_connection, demo_dataset):
+    query = sa.select(sa.func.count()).select_from(models.Guarantee)
+    assert (await demo_async_connection.execute(query)).scalar_one() == demo_dataset.counts["guarantees"]
 """
 
 
 def test_async_fixtures_strict_anyio_xdist_randomly(pytester: pytest.Pytester, server: Server) -> None:  # noqa: F811
     pytester.makeini(INI)
     pytester.makepyfile(test_strict=STRICT)
-    result = pytester.runpytest_subprocess("-p", "randomly", "-n", "2", "--demo-db-url", server.url)
-    result.assert_outcomes(passed=8, xfailed=1)
+    result = pytester.runpytest_subprocess("-p", "randomly", "-n", "2", "-rs", "--demo-db-url", server.url)
+    result.assert_outcomes(passed=8, xfailed=1, skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED*SQLAlchemy's asyncio layer runs on asyncio, not trio"])
     # both workers built or cloned their own database
     result.stdout.fnmatch_lines(["*gw0:*", "*gw1:*"], consecutive=False)
 
@@ -187,10 +265,15 @@ def test_async_fixtures_auto_mode_wide_loop(pytester: pytest.Pytester, server: S
     builds through the sync driver of the same database and the async fixtures use the async one."""
     pytester.makeini(INI + "asyncio_mode = auto\nasyncio_default_test_loop_scope = module\n")
     pytester.makepyfile(test_auto=AUTO)
+    package = pytester.mkpydir("wide")
+    (package / "test_package.py").write_text(textwrap.dedent(PACKAGE))
     given = async_url(server.url).render_as_string(hide_password=False)
     assert "+psycopg" not in given and "+pymysql" not in given
+    # a subprocess: run in-process, the second of these runs in one interpreter (whichever
+    # backend) lets test_one's commit through to test_two; a run per process never did (not
+    # understood yet: see the closing note of stop 19)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", given)
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=11)
 
 
 def test_missing_async_driver_is_one_usage_line(pytester: pytest.Pytester) -> None:
@@ -256,3 +339,46 @@ def test_urls_derive_each_other_and_seed_takes_an_async_engine(tmp_path: Path) -
     asyncio.run(engine.dispose())
     again = seed(f"sqlite+aiosqlite:///{tmp_path / 'seeded.db'}", "baseline", clear=True)  # an async URL
     assert again.fingerprint == report.fingerprint
+
+
+# the PostgreSQL dialect, imported again after an in-process inner run dropped it from
+# sys.modules, registers its SQL functions again: SQLAlchemy warns, harmlessly
+@pytest.mark.filterwarnings("ignore:The GenericFunction:sqlalchemy.exc.SAWarning")
+@pytest.mark.parametrize("kind", selected_servers())
+def test_driver_loop_connections_serve_every_loop(kind: str) -> None:
+    """storage/driver_loop: one server connection, opened on the driver loop, used from three
+    event loops that each close after use; an error comes back as SQLAlchemy's and leaves the
+    connection usable; a server-side cursor streams through it; it all stops cleanly."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import DBAPIError
+
+    from pytest_demoseed.storage.async_engines import make_async_engine
+    from pytest_demoseed.storage.driver_loop import DriverLoop, connect_on
+
+    database = "postgres" if kind == "postgresql" else "mysql"
+    engine = make_async_engine(f"{require_server(kind)}/{database}", pool_size=1, max_overflow=-1)
+    driver_loop = DriverLoop()
+    connect_on(engine.sync_engine, driver_loop)
+    which = "select pg_backend_pid()" if kind == "postgresql" else "select connection_id()"
+
+    async def one() -> object:
+        async with engine.connect() as conn:
+            found = (await conn.exec_driver_sql(which)).scalar_one()
+            with pytest.raises(DBAPIError, match="no_such_table"):
+                await conn.exec_driver_sql("select * from no_such_table")
+            await conn.rollback()
+            assert (await conn.exec_driver_sql("select 1")).scalar_one() == 1
+            return found
+
+    async def streamed() -> list[int]:
+        async with engine.connect() as conn:
+            result = await conn.stream(sa.text("select 1 union all select 2"))
+            return [row[0] async for row in result]
+
+    try:
+        assert len({asyncio.run(one()) for _ in range(3)}) == 1
+        assert asyncio.run(streamed()) == [1, 2]
+    finally:
+        asyncio.run(engine.dispose())
+        driver_loop.close()
+    assert driver_loop.loop.is_closed()

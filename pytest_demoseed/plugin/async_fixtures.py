@@ -12,9 +12,10 @@ the test's own event loop:
   fixture that anyio's plugin runs in the test's runner;
 - otherwise pytest-asyncio: ``_demo_async_<scope>``, declared with
   ``pytest_asyncio.fixture(loop_scope=<scope>)``, for the test's loop scope (its
-  ``asyncio`` marker's ``loop_scope``, else ini ``asyncio_default_test_loop_scope``). For a scope
-  wider than the function it uses a pool owned by ``_demo_async_loop_<scope>``, a fixture of
-  that scope in that loop, which disposes of it before the loop closes.
+  ``asyncio`` marker's ``loop_scope``, else ini ``asyncio_default_test_loop_scope``).
+
+The connection itself belongs to no test loop (see :mod:`pytest_demoseed.plugin.async_runtime`),
+so a user's async fixture in another loop than its test's may use the session too.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ import pytest
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-    from pytest_demoseed.plugin.async_runtime import AsyncBinder, AsyncPerTest, LoopEngines
+    from pytest_demoseed.plugin.async_runtime import AsyncBinder, AsyncPerTest
     from pytest_demoseed.plugin.runtime import PerTest
-    from pytest_demoseed.storage.provider import DatabaseProvider
 
 #: The public async fixtures.
 PUBLIC = (
@@ -49,7 +49,6 @@ ASYNC_FIXTURE_NAMES = frozenset(
         *PUBLIC,
         "_demo_async_anyio",
         *(f"_demo_async_{scope}" for scope in LOOP_SCOPES),
-        *(f"_demo_async_loop_{scope}" for scope in LOOP_SCOPES[1:]),
     }
 )
 
@@ -78,10 +77,7 @@ def _per_test(request: pytest.FixtureRequest) -> AsyncPerTest:
         pytest.fail(
             "the async demo fixtures need pytest-asyncio, or anyio's plugin and an anyio test", pytrace=False
         )
-    scope = _loop_scope(request)
-    if scope != "function":  # its owner first: set up in its own (wider) fixture scope
-        request.getfixturevalue(f"_demo_async_loop_{scope}")
-    value = request.getfixturevalue(f"_demo_async_{scope}")
+    value = request.getfixturevalue(f"_demo_async_{_loop_scope(request)}")
     return value
 
 
@@ -89,9 +85,9 @@ def _per_test(request: pytest.FixtureRequest) -> AsyncPerTest:
 def demo_async_engine(pytestconfig: pytest.Config, _demo_provided: PerTest) -> AsyncEngine:
     """This worker's database for the test's scenario, through the async driver.
 
-    Safe in any event loop: ``NullPool`` on the servers (it keeps no connection between uses), a
-    pool of aiosqlite connections (which serve any loop) on SQLite. Writes made through it
-    outside ``demo_async_connection`` are not rolled back.
+    Safe in any event loop: a pool of aiosqlite connections (which serve any loop) on SQLite, of
+    asyncpg or aiomysql connections kept on the plugin's own loop thread on the servers. Writes
+    made through it outside ``demo_async_connection`` are not rolled back.
     """
     from pytest_demoseed.plugin import async_runtime  # the heavy half, for lightness
 
@@ -144,19 +140,14 @@ def demo_async_bind_factories(
 # --- the async part, in the test's loop ----------------------------------------------------------
 
 
-async def _open(
-    config: pytest.Config,
-    provided: PerTest,
-    provider: DatabaseProvider,
-    loop_engines: LoopEngines | None,
-) -> AsyncIterator[AsyncPerTest]:
+async def _open(config: pytest.Config, provided: PerTest) -> AsyncIterator[AsyncPerTest]:
+    """The test's async connection, in the test's loop, from the worker's engine. With
+    ``demo_reset_sequences`` the key counters are put back before and after, as for the sync
+    fixtures."""
     from pytest_demoseed.plugin import async_runtime  # the heavy half, for lightness
 
-    url, key = provided.provided.url, provided.spec.key
-    if loop_engines is None or url.startswith("sqlite"):  # SQLite's shared pool serves any loop
-        engine = async_runtime.shared_engine(config, url, key)
-    else:
-        engine = loop_engines.get(url, key)
+    engine = async_runtime.shared_engine(config, provided.provided.url, provided.spec.key)
+    provided.counters_before_use()
     per_test = async_runtime.AsyncPerTest(engine, provided.dataset, provided.spec)
     await per_test.start(async_runtime.roots(config))
     try:
@@ -165,14 +156,14 @@ async def _open(
         try:
             await per_test.close()
         finally:
-            provider.touched(provided.provided)  # sequences may have moved (demo_reset_sequences)
+            provided.counters_after_use()
 
 
 @pytest.fixture()
 async def _demo_async_anyio(
-    pytestconfig: pytest.Config, _demo_provided: PerTest, _demo_provider: DatabaseProvider
+    pytestconfig: pytest.Config, _demo_provided: PerTest
 ) -> AsyncIterator[AsyncPerTest]:
-    async for per_test in _open(pytestconfig, _demo_provided, _demo_provider, None):
+    async for per_test in _open(pytestconfig, _demo_provided):
         yield per_test
 
 
@@ -187,36 +178,11 @@ if pytest_asyncio is not None:
     _asyncio_fixture: Any = pytest_asyncio.fixture
 
     def _variant(scope: str) -> Any:
-        if scope == "function":
-
-            async def tx(
-                pytestconfig: pytest.Config, _demo_provided: PerTest, _demo_provider: DatabaseProvider
-            ) -> AsyncIterator[AsyncPerTest]:
-                async for per_test in _open(pytestconfig, _demo_provided, _demo_provider, None):
-                    yield per_test
-
-            return _asyncio_fixture(tx, loop_scope=scope, name=f"_demo_async_{scope}")
-
-        owner_name = f"_demo_async_loop_{scope}"
-
-        async def owner() -> AsyncIterator[LoopEngines]:
-            from pytest_demoseed.plugin import async_runtime  # the heavy half, for lightness
-
-            engines = async_runtime.LoopEngines()
-            try:
-                yield engines
-            finally:
-                await engines.dispose()
-
-        async def tx_wide(
-            request: pytest.FixtureRequest, _demo_provided: PerTest, _demo_provider: DatabaseProvider
-        ) -> AsyncIterator[AsyncPerTest]:
-            engines = request.getfixturevalue(owner_name)  # set up already (see _per_test)
-            async for per_test in _open(request.config, _demo_provided, _demo_provider, engines):
+        async def tx(pytestconfig: pytest.Config, _demo_provided: PerTest) -> AsyncIterator[AsyncPerTest]:
+            async for per_test in _open(pytestconfig, _demo_provided):
                 yield per_test
 
-        ASYNCIO_FIXTURES[owner_name] = _asyncio_fixture(owner, scope=scope, loop_scope=scope, name=owner_name)
-        return _asyncio_fixture(tx_wide, loop_scope=scope, name=f"_demo_async_{scope}")
+        return _asyncio_fixture(tx, loop_scope=scope, name=f"_demo_async_{scope}")
 
     for _scope in LOOP_SCOPES:
         ASYNCIO_FIXTURES[f"_demo_async_{_scope}"] = _variant(_scope)

@@ -4,16 +4,15 @@ async transaction, the root object and factory binding for ``AsyncSession``.
 Imported only from the bodies of :mod:`pytest_demoseed.plugin.async_fixtures` (and the
 collection check in :mod:`pytest_demoseed.plugin`), for lightness.
 
-The event-loop rule: nothing the plugin keeps between tests is bound to an event loop unless it
-is owned by a fixture that lives exactly as long as that loop. Per worker and spec there is one
-``AsyncEngine`` with ``NullPool`` (its dialect initialised once; it holds no connection, so any
-loop may use it): tests in a function-scoped loop (pytest-asyncio's default, anyio) open their
-connection in their own loop and close it before that loop ends. Tests whose pytest-asyncio
-loop is wider (``loop_scope="module"``, ``"session"``, ...) get a pooled engine owned by a
-fixture of that very scope and loop, disposed in that loop when its scope ends, so a
-connection is reused across the tests that share the loop and never outlives it. SQLite's
-engine is pooled for every loop: an aiosqlite connection belongs to no loop (see
-:func:`shared_engine`).
+The event-loop rule: nothing the plugin keeps between tests belongs to a test's event loop. Per
+worker and spec there is one pooled ``AsyncEngine`` (its dialect initialised once) whose
+connections belong to no test loop: on SQLite an aiosqlite connection is a thread of its own that
+answers on the caller's loop; on PostgreSQL and MySQL/MariaDB the asyncpg and aiomysql
+connections live on the worker's own :class:`~pytest_demoseed.storage.driver_loop.DriverLoop`
+(an event loop in a thread, for the run). So every test, and every fixture, in any loop
+(a loop per test, a module's or the session's, anyio's) reuses a connection, and no loop's end
+closes one under the next test. The engines are disposed at the end of the run, outside any
+test loop, and the driver loop stops after them.
 """
 
 from __future__ import annotations
@@ -36,13 +35,16 @@ from pytest_demoseed.factories.binding import bound_factories, factories_in, res
 from pytest_demoseed.generate.determinism import reseed_factory_boy
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.async_engines import EXTRA, check_async_driver, make_async_engine
+from pytest_demoseed.storage.driver_loop import DriverLoop, connect_on
 
-__all__ = ["AsyncBinder", "AsyncPerTest", "LoopEngines", "check_run", "shared_engine"]
+__all__ = ["AsyncBinder", "AsyncPerTest", "check_run", "shared_engine"]
 
-#: Per worker: spec key -> the NullPool AsyncEngine of that spec's database.
+#: Per worker: spec key -> the AsyncEngine of that spec's database (see shared_engine).
 _SHARED = pytest.StashKey[dict[str, AsyncEngine]]()
 #: Per worker: spec key -> the scenario's root row, detached (read once).
 _ROOTS = pytest.StashKey[dict[str, Any]]()
+#: Per worker: the loop the server engines' connections live on.
+_DRIVER_LOOP = pytest.StashKey[DriverLoop]()
 
 
 def check_run(config: pytest.Config, db_url: str | None) -> None:
@@ -60,59 +62,41 @@ def check_run(config: pytest.Config, db_url: str | None) -> None:
 
 
 def shared_engine(config: pytest.Config, url: str, key: str) -> AsyncEngine:
-    """The worker's loop-free engine for one spec's database.
+    """The worker's engine for one spec's database, usable from any event loop.
 
-    ``NullPool`` on the servers: asyncpg's and aiomysql's connections belong to the loop that made
-    them. SQLite keeps a pool: an aiosqlite connection is a thread of its own that answers each
-    call on the loop that made the call, so one connection serves the worker's tests in any loop
-    (no thread start, connect and PRAGMA per test); it is closed at the end of the run.
+    Pooled, last-used connection first; an unlimited overflow, because a pool that made a test
+    wait would bind its queue to that test's loop. Closed at the end of the run.
     """
     engines = config.stash.setdefault(_SHARED, {})
     engine = engines.get(key)
     if engine is None:
-        if sa.make_url(url).get_backend_name() == "sqlite":
-            engine = make_async_engine(
-                url, poolclass=sa.pool.AsyncAdaptedQueuePool, pool_size=1, max_overflow=8
-            )
-            config.add_cleanup(functools.partial(_dispose_outside_a_loop, engine))
-        else:
-            engine = make_async_engine(url, poolclass=sa.pool.NullPool)
-            config.add_cleanup(engine.sync_engine.dispose)  # holds no connection: nothing to await
+        engine = make_async_engine(
+            url, poolclass=sa.pool.AsyncAdaptedQueuePool, pool_size=2, max_overflow=-1, pool_use_lifo=True
+        )
+        if engine.dialect.name != "sqlite":  # aiosqlite's connections serve every loop already
+            connect_on(engine.sync_engine, _driver_loop(config))
+        config.add_cleanup(functools.partial(_dispose_outside_a_loop, engine))
         engines[key] = engine
     return engine
 
 
+def _driver_loop(config: pytest.Config) -> DriverLoop:
+    """The worker's driver loop, started on first use and stopped after its engines are disposed
+    (cleanups run last-registered first, and every engine on it registers after it)."""
+    driver_loop = config.stash.get(_DRIVER_LOOP, None)
+    if driver_loop is None:
+        driver_loop = config.stash[_DRIVER_LOOP] = DriverLoop()
+        config.add_cleanup(driver_loop.close)
+    return driver_loop
+
+
 def _dispose_outside_a_loop(engine: AsyncEngine) -> None:
-    """Close a pooled aiosqlite engine's connections when no test loop is left (end of run)."""
+    """Close a pooled engine's connections when no test loop is left (end of run)."""
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(engine.dispose())
     finally:
         loop.close()
-
-
-class LoopEngines:
-    """Pooled engines for one wider pytest-asyncio loop, per spec; disposed in that loop."""
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._engines: dict[str, AsyncEngine] = {}
-
-    def get(self, url: str, key: str) -> AsyncEngine:
-        loop = asyncio.get_running_loop()
-        if self.loop is None:
-            self.loop = loop
-        if loop is not self.loop:  # a test in another loop than its owner: no pool to share
-            raise RuntimeError("demoseed: a pooled async engine was asked for from another event loop")
-        engine = self._engines.get(key)
-        if engine is None:
-            engine = self._engines[key] = make_async_engine(url, pool_size=2, max_overflow=8)
-        return engine
-
-    async def dispose(self) -> None:
-        engines, self._engines = list(self._engines.values()), {}
-        for engine in engines:
-            await engine.dispose()
 
 
 def joined_async_session(connection: AsyncConnection) -> AsyncSession:
@@ -179,12 +163,8 @@ class AsyncPerTest:
             if session is not None:
                 await session.close()
         finally:
-            if connection is not None:
-                try:
-                    if connection.in_transaction():
-                        await connection.rollback()
-                finally:
-                    await connection.close()
+            if connection is not None:  # rolls the transaction back: one ROLLBACK, no pool reset after it
+                await connection.close()
 
 
 def roots(config: pytest.Config) -> dict[str, Any]:

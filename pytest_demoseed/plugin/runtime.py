@@ -127,9 +127,7 @@ class PerTest:
         TABLE commits and waits for open transactions).
         """
         if self._connection is None:
-            self._reset = self._resets()
-            if self._reset:
-                self._provider.reset_counters(self._provided, if_touched=True)
+            self.counters_before_use()
             connection = self._provided.engine.connect()
             connection.begin()
             self._connection = connection
@@ -169,14 +167,24 @@ class PerTest:
                 session.close()
         finally:
             try:
-                if connection.in_transaction():
-                    connection.rollback()
+                connection.close()  # rolls the transaction back: one ROLLBACK, no pool reset after it
             finally:
-                connection.close()
-                if self._reset:
-                    self._provider.reset_counters(self._provided)
-                else:
-                    self._provider.touched(self._provided)
+                self.counters_after_use()
+
+    def counters_before_use(self) -> None:
+        """Before the test first connects (sync or async): with ``demo_reset_sequences``, put the
+        key counters back if a test without the reset used the database since the last reset."""
+        self._reset = self._resets()
+        if self._reset:
+            self._provider.reset_counters(self._provided, if_touched=True)
+
+    def counters_after_use(self) -> None:
+        """After the test's connection is closed: put the counters back, or note that they may
+        have moved (a test without the reset)."""
+        if self._reset:
+            self._provider.reset_counters(self._provided)
+        else:
+            self._provider.touched(self._provided)
 
 
 def _load_root(provided: Provided) -> Any:

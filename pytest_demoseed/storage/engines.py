@@ -30,7 +30,13 @@ def _fix_pysqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # on the driver's connection, not through a SQLAlchemy cursor: for aiosqlite one trip to
+        # its thread instead of three (cursor, execute, close), ~0.1 ms of every async test
+        dbapi_connection: Any = conn.connection.dbapi_connection
+        if hasattr(dbapi_connection, "run_async"):  # SQLAlchemy's adapter of an asyncio driver
+            dbapi_connection.run_async(lambda driver: driver.execute("BEGIN"))
+        else:
+            dbapi_connection.execute("BEGIN")
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
