@@ -269,9 +269,10 @@ def test_async_fixtures_auto_mode_wide_loop(pytester: pytest.Pytester, server: S
     (package / "test_package.py").write_text(textwrap.dedent(PACKAGE))
     given = async_url(server.url).render_as_string(hide_password=False)
     assert "+psycopg" not in given and "+pymysql" not in given
-    # a subprocess: run in-process, the second of these runs in one interpreter (whichever
-    # backend) lets test_one's commit through to test_two; a run per process never did (not
-    # understood yet: see the closing note of stop 19)
+    # a subprocess: under pytester's in-process runner the second of these runs (whichever
+    # backend) lets test_one's commit through to test_two. Two pytest.main() runs in one
+    # interpreter pass; pytester also drops the modules each run imported, so the second imports
+    # SQLAlchemy's asyncio layer afresh beside the rest of SQLAlchemy, kept: a harness artifact
     result = pytester.runpytest_subprocess("-p", "no:randomly", "--demo-db-url", given)
     result.assert_outcomes(passed=11)
 
