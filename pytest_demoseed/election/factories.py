@@ -35,6 +35,14 @@ YOUNGEST_VOTER_DAYS = 18 * 365 + 5
 OLDEST_VOTER_DAYS = 90 * 365
 
 
+def days_before(day: dt.date, days: int) -> dt.date:
+    """``day - timedelta(days=days)``: for a plain date and whole days, by ordinal (the same date,
+    a third of the cost: it runs once per elector)."""
+    if type(day) is dt.date and type(days) is int and day.toordinal() - days >= 1:
+        return dt.date.fromordinal(day.toordinal() - days)
+    return day - dt.timedelta(days=days)
+
+
 class _Base(SQLAlchemyModelFactory):  # type: ignore[misc]
     class Meta:
         abstract = True
@@ -100,7 +108,7 @@ class ElectorFactory(_Base):
     committee = factory.SubFactory(CommitteeFactory, election=factory.SelfAttribute("..election"))
     gender = factory.Faker("random_element", elements=("F", "M"))
     full_name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
-    birth_date = factory.LazyAttribute(lambda o: o.election_day - dt.timedelta(days=o.age_in_days))
+    birth_date = factory.LazyAttribute(lambda o: days_before(o.election_day, o.age_in_days))
     national_id = factory.Sequence(lambda n: national_id(n + 1))
 
     class Params:

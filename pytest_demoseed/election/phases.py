@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,12 @@ HOURLY_TURNOUT = (6, 9, 10, 9, 7, 6, 6, 7, 9, 11, 12, 8)
 
 def _election_id(ctx: PhaseContext) -> int:
     return int(ctx.need("election_id", "election"))
+
+
+def _picked(values: Sequence[Any], positions: Sequence[int]) -> Callable[[int, int], list[Any]]:
+    """A batch column drawing ``values[positions[row]]`` for rows ``start..stop-1``, through a
+    C-level ``map`` (no Python code per row)."""
+    return lambda start, stop: list(map(values.__getitem__, positions[start:stop]))
 
 
 # --- election ----------------------------------------------------------------------------------
@@ -380,8 +386,8 @@ def guarantees_phase(ctx: PhaseContext) -> Iterator[Batch]:
         "member_id": BatchColumn(
             lambda start, stop: [member_ids[k // per_member] for k in order[start:stop]]
         ),
-        "elector_id": BatchColumn(lambda start, stop: [roll.ids[electors[k]] for k in order[start:stop]]),
-        "party_id": BatchColumn(lambda start, stop: [party_of[k] for k in order[start:stop]]),
+        "elector_id": BatchColumn(_picked(roll.ids, list(map(electors.__getitem__, order)))),
+        "party_id": BatchColumn(_picked(party_of, order)),
     }
     distribution = ctx["group_distribution"]
     if distribution != "random":  # exact quotas; "random" is the factory's own declaration
@@ -389,7 +395,7 @@ def guarantees_phase(ctx: PhaseContext) -> Iterator[Batch]:
         quotas = apportion(shares, total)
         groups = [g for g, quota in zip(models.GUARANTEE_GROUPS, quotas, strict=True) for _ in range(quota)]
         rng.shuffle(groups)
-        fixed["group"] = BatchColumn(lambda start, stop: [groups[k] for k in order[start:stop]])
+        fixed["group"] = BatchColumn(_picked(groups, order))
     batches = 0
     made = factory_batches(ctx, factories.GuaranteeFactory, total, fixed=fixed, batch_size=ctx["batch_size"])
     for batch in made:
@@ -425,12 +431,12 @@ def attendance_phase(ctx: PhaseContext) -> Iterator[Batch]:
     # Written in elector order (the unique index takes sorted keys far faster), each elector
     # keeping the random time it was paired with.
     order = sorted(range(total), key=chosen.__getitem__)
-    electors = [chosen[i] for i in order]
+    electors = list(map(chosen.__getitem__, order))
     fixed = {
         "election_id": election_id,
-        "elector_id": BatchColumn(lambda start, stop: [roll.ids[e] for e in electors[start:stop]]),
-        "committee_id": BatchColumn(lambda start, stop: [roll.committees[e] for e in electors[start:stop]]),
-        "attended_at": BatchColumn(lambda start, stop: [times[i] for i in order[start:stop]]),
+        "elector_id": BatchColumn(_picked(roll.ids, electors)),
+        "committee_id": BatchColumn(_picked(roll.committees, electors)),
+        "attended_at": BatchColumn(_picked(times, order)),
     }
     batch_size = ctx["batch_size"]
     batches = 0
