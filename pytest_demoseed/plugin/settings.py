@@ -26,6 +26,7 @@ from pytest_demoseed.plugin.options import (
     parse_seed,
 )
 from pytest_demoseed.scenario.spec import ScenarioSpec, parse_assignment
+from pytest_demoseed.storage.drivers import sync_form
 
 __all__ = ["DEFAULT_SCENARIO", "DEFAULT_SEED", "DemoSettings", "merge_assignments", "parse_seed"]
 
@@ -110,29 +111,6 @@ def _schema_settings(config: pytest.Config, sources: dict[str, str]) -> tuple[st
             "ini demo_alembic), an alembic.ini or its directory"
         )
     return schema, alembic, target
-
-
-#: Async drivers a ``--demo-db-url`` may name, and the sync driver of the same database the build
-#: and the sync fixtures use (the async fixtures derive their URL back: one URL, either form).
-ASYNC_TO_SYNC = {
-    "asyncpg": "psycopg",
-    "psycopg_async": "psycopg",
-    "aiosqlite": "",
-    "aiomysql": "pymysql",
-    "asyncmy": "pymysql",
-}
-
-
-def sync_form(url: str) -> str:
-    """``postgresql+asyncpg://...`` -> ``postgresql+psycopg://...``; any other URL as given.
-
-    Text only (this module is light); the URL is checked in every part where it is used."""
-    scheme, sep, rest = url.partition("://")
-    backend, _, driver = scheme.partition("+")
-    if not sep or driver not in ASYNC_TO_SYNC:
-        return url
-    sync = ASYNC_TO_SYNC[driver]
-    return f"{backend}{'+' + sync if sync else ''}://{rest}"
 
 
 @final

@@ -16,14 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 from pytest_demoseed.errors import DatabaseUrlError
+from pytest_demoseed.storage.drivers import ASYNC_DRIVERS, ASYNC_ONLY, FIXTURE_DRIVERS
 from pytest_demoseed.storage.engines import _fix_pysqlite
-from pytest_demoseed.storage.urls import FIXTURE_DRIVERS
 
 if TYPE_CHECKING:  # SQLAlchemy's asyncio layer needs greenlet (the ``asyncio`` extra): not at import
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
-    "ASYNC_DRIVERS",
     "EXTRA",
     "async_url",
     "check_async_driver",
@@ -32,12 +31,7 @@ __all__ = [
     "sync_url",
 ]
 
-#: The async driver each backend speaks through on the test's side. aiomysql for MySQL/MariaDB:
-#: it is built on PyMySQL, the sync side's driver (same conversions, escaping and URL options).
-ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "mysql": "aiomysql", "mariadb": "aiomysql"}
-#: Drivers SQLAlchemy can only use through its asyncio layer.
-_ASYNC_ONLY = frozenset({*ASYNC_DRIVERS.values(), "asyncmy", "psycopg_async"})
-#: What installs them.
+#: What installs the async drivers.
 EXTRA = "pip install 'pytest-demoseed[asyncio]'"
 
 
@@ -101,7 +95,7 @@ def sync_input(engine_or_url: sa.Engine | AsyncEngine | str | URL) -> sa.Engine 
             parsed = make_url(engine_or_url)
         except Exception:  # noqa: BLE001 - reported, one line, where the URL is checked
             return engine_or_url
-        if parsed.get_driver_name() in _ASYNC_ONLY:
+        if parsed.get_driver_name() in ASYNC_ONLY:
             return sync_url(parsed)
         return engine_or_url
     # an AsyncEngine, told by its sync side: importing its class would need greenlet

@@ -17,11 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 from pytest_demoseed.errors import DatabaseUrlError
+from pytest_demoseed.storage.drivers import FIXTURE_DRIVERS
 
-__all__ = ["FIXTURE_DRIVERS", "parse_url", "safe_url"]
+__all__ = ["parse_url", "safe_url"]
 
-#: The backends the fixtures' snapshot flow supports, with the one driver each speaks through.
-FIXTURE_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
 #: The pip extra of pytest-demoseed that installs a driver.
 _EXTRAS = {"psycopg": "postgresql", "pymysql": "mysql"}
 _EXAMPLES = "e.g. sqlite:///demo.db, postgresql+psycopg://user@host/name or mysql+pymysql://user@host/name"
