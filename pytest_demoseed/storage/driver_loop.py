@@ -94,7 +94,7 @@ class Remote:
             return lambda *args, **kwargs: driver_loop.call_soon(lambda: attribute(*args, **kwargs))
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*args, **kwargs)  # a coroutine object: nothing has run yet
+            result = attribute(*args, **kwargs)  # an async method's coroutine: nothing has run yet
             if inspect.iscoroutine(result):
                 return driver_loop.run(result)
             if inspect.isawaitable(result):  # also an async context manager, say (aiomysql's cursor())
