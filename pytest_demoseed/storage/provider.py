@@ -33,7 +33,8 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -323,27 +324,30 @@ class DatabaseProvider:
             run_migrations(conn, self.migrations)
             conn.commit()
 
-    def _restore_snapshot(self, spec: ScenarioSpec, key: str, sidecar: Sidecar) -> None:
-        """Load the portable files into a scratch database and publish it as the snapshot."""
+    @contextmanager
+    def _published(self, key: str) -> Iterator[sa.Engine]:
+        """A scratch database for ``key``'s snapshot, through an engine disposed after the block:
+        published under ``key`` when the block ends, dropped if it raises (or is interrupted)."""
         scratch = self.backend.scratch_url(key, self.snapshot_dir)
         self.backend.create_database(scratch)
         try:
             engine = make_engine(scratch)
             try:
-                metadata = self.metadata_for(spec)
-                self._make_schema(engine, spec, metadata)
-                load_tables(
-                    engine,
-                    self._tables(spec, metadata),
-                    portable_dir(self.snapshot_dir, key),
-                    sidecar.portable,
-                )
+                yield engine
             finally:
                 engine.dispose()
             self.backend.publish(scratch, key, self.snapshot_dir)
         except BaseException:
             self.backend.drop_database(scratch)
             raise
+
+    def _restore_snapshot(self, spec: ScenarioSpec, key: str, sidecar: Sidecar) -> None:
+        """Load the portable files into a scratch database and publish it as the snapshot."""
+        with self._published(key) as engine:
+            metadata = self.metadata_for(spec)
+            self._make_schema(engine, spec, metadata)
+            directory = portable_dir(self.snapshot_dir, key)
+            load_tables(engine, self._tables(spec, metadata), directory, sidecar.portable)
 
     def _build_snapshot(self, spec: ScenarioSpec, key: str, metadata: sa.MetaData) -> Dataset:
         """Build into a scratch database, then publish it under ``key`` in one atomic step.
@@ -352,28 +356,18 @@ class DatabaseProvider:
         interrupted and is never used.
         """
         sidecar_path(self.snapshot_dir, key).unlink(missing_ok=True)
-        scratch = self.backend.scratch_url(key, self.snapshot_dir)
-        self.backend.create_database(scratch)
         migrated: MigratedRows | None = None
-        try:
-            engine = make_engine(scratch)
-            try:
-                if self.schema == "alembic":
-                    dataset, migrated = self._build_migrated(engine, spec, metadata)
-                else:
-                    self._make_schema(engine, spec, metadata)
-                    dataset = build(engine, spec, on_progress=self.on_progress)
-                portable: tuple[FileRecord, ...] = ()
-                if self.portable:  # from the scratch database: a published template takes no connections
-                    directory = portable_dir(self.snapshot_dir, key)
-                    shutil.rmtree(directory, ignore_errors=True)
-                    portable = tuple(dump_tables(engine, self._tables(spec, metadata), directory))
-            finally:
-                engine.dispose()
-            self.backend.publish(scratch, key, self.snapshot_dir)
-        except BaseException:
-            self.backend.drop_database(scratch)
-            raise
+        portable: tuple[FileRecord, ...] = ()
+        with self._published(key) as engine:
+            if self.schema == "alembic":
+                dataset, migrated = self._build_migrated(engine, spec, metadata)
+            else:
+                self._make_schema(engine, spec, metadata)
+                dataset = build(engine, spec, on_progress=self.on_progress)
+            if self.portable:  # from the scratch database: a published template takes no connections
+                directory = portable_dir(self.snapshot_dir, key)
+                shutil.rmtree(directory, ignore_errors=True)
+                portable = tuple(dump_tables(engine, self._tables(spec, metadata), directory))
         if migrated is not None:
             self._migrated[key] = migrated.as_dict()
         files = self.backend.snapshot_files(key, self.snapshot_dir) if self.reuse else ()
