@@ -22,20 +22,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
-import sys
 import tempfile
-import uuid
 from importlib.metadata import version
 from pathlib import Path
 
 from results import machine_line, replace_section
-from timing import Timed, best_interleaved, timed_pytest
+from timing import Timed, best_interleaved, clean_env, demo_pytest, timed_pytest
 
-SERVERS = {
-    "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/",
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/",
-}
 TARGETS_MS = {"sqlite": 2.0, "postgresql": 3.0}
 SUITES = {
     "isolated": "async def test_it(i, demo_async_session, demo_async_root):\n    pass\n",
@@ -48,22 +41,15 @@ LOOPS = {
 }
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("DEMOSEED_", "PYTEST_", "PYTHONPATH"))}
-
-
 def run_suite(project: Path, backend: str, suite: str, loop: str, tests: int) -> Timed:
     """Whole wall seconds of one ``pytest`` run of the suite, and its CPU seconds (user + system)."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    command += ["-p", "no:xdist", "--demo-scenario=baseline", "--demo-progress=none", f"test_{suite}.py"]
+    command = demo_pytest(f"test_{suite}.py", "baseline", backend, "as")
     command += [
         "-o",
         f"asyncio_default_test_loop_scope={loop}",
         "-o",
         f"asyncio_default_fixture_loop_scope={loop}",
     ]
-    if backend in SERVERS:
-        command.append(f"--demo-db-url={SERVERS[backend]}demobench_as_{uuid.uuid4().hex[:6]}")
     return timed_pytest(command, project, clean_env(), tests, f"{backend} {suite}")
 
 

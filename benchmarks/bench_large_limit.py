@@ -19,18 +19,15 @@ section in benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import PG_SERVER, Backend, builder, large_practical
+from bench import Backend, builder, large_practical
 from results import machine_line, replace_section
-from timing import timed_pytest
+from timing import clean_env, demo_pytest, timed_pytest
 
 TEST = "def test_it(demo_dataset):\n    assert demo_dataset.counts\n"
 
@@ -42,12 +39,8 @@ def timed(function: Callable[[], object]) -> float:
 
 
 def pytest_run(project: Path, backend: str, scenario: str) -> float:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    command += ["-p", "no:xdist", f"--demo-scenario={scenario}", "--demo-progress=none", "test_it.py"]
-    if backend == "postgresql":
-        command.append(f"--demo-db-url={PG_SERVER}demobench_llp_{uuid.uuid4().hex[:6]}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEMOSEED_", "PYTEST_", "PYTHONPATH"))}
-    wall, _ = timed_pytest(command, project, env, 1, f"{backend} pytest {scenario}")
+    command = demo_pytest("test_it.py", scenario, backend, "llp")
+    wall, _ = timed_pytest(command, project, clean_env(), 1, f"{backend} pytest {scenario}")
     return wall
 
 

@@ -25,20 +25,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import sys
 import tempfile
-import uuid
 from importlib.metadata import version
 from pathlib import Path
 
 from results import machine_line, replace_section
-from timing import Timed, best_interleaved, timed_pytest
+from timing import Timed, best_interleaved, clean_env, demo_pytest, timed_pytest
 
-SERVERS = {
-    "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/",
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/",
-}
 TARGETS_MS = {"sqlite": 0.5, "postgresql": 1.0}
 SUITES = {
     "isolated": "def test_it(i, demo_session, demo_election):\n    pass\n",
@@ -48,19 +42,9 @@ SUITES = {
 HEADER = "import pytest\n\n@pytest.mark.parametrize('i', range({n}))\n"
 
 
-def clean_env(pythonpath: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEMOSEED_", "PYTEST_", "PYTHONPATH"))}
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    return env
-
-
 def run_suite(project: Path, backend: str, suite: str, tests: int, pythonpath: str | None = None) -> Timed:
     """Whole wall seconds of one ``pytest`` run of the suite, and its CPU seconds (user + system)."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    command += ["-p", "no:xdist", "--demo-scenario=baseline", "--demo-progress=none", f"test_{suite}.py"]
-    if backend in SERVERS:
-        command.append(f"--demo-db-url={SERVERS[backend]}demobench_pt_{uuid.uuid4().hex[:6]}")
+    command = demo_pytest(f"test_{suite}.py", "baseline", backend, "pt")
     return timed_pytest(command, project, clean_env(pythonpath), tests, f"{backend} {suite}")
 
 

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 #: A run's wall seconds and its CPU seconds (user + system of the child processes).
 Timed = tuple[float, float]
+#: The servers (tests/servers.py's defaults), as URL prefixes a database name follows.
+SERVERS = {
+    "postgresql": "postgresql+psycopg://root@127.0.0.1:5432/",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/",
+}
+
+
+def clean_env(pythonpath: str | None = None) -> dict[str, str]:
+    """This environment without demo settings, pytest options or ``PYTHONPATH``; with
+    ``pythonpath`` first on the path (an older copy of the package, say) if given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEMOSEED_", "PYTEST_", "PYTHONPATH"))}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def demo_pytest(test_file: str, scenario: str, backend: str, label: str) -> list[str]:
+    """``python -m pytest`` of ``test_file`` in one process (no xdist, randomly or cache), on
+    ``scenario`` without progress output and, on a server, in a fresh database named after
+    ``label``."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    command += ["-p", "no:xdist", f"--demo-scenario={scenario}", "--demo-progress=none", test_file]
+    if backend in SERVERS:
+        command.append(f"--demo-db-url={SERVERS[backend]}demobench_{label}_{uuid.uuid4().hex[:6]}")
+    return command
 
 
 def timed_pytest(command: Sequence[str], cwd: Path, env: Mapping[str, str], passed: int, label: str) -> Timed:
