@@ -18,12 +18,15 @@ from sqlalchemy.dialects.sqlite import pysqlite
 
 from pytest_demoseed.build.binds import _fast_path, column_bind
 from pytest_demoseed.build.builder import _PacedGc
-from pytest_demoseed.build.fingerprint import Fingerprint
+from pytest_demoseed.build.fingerprint import Fingerprint, fingerprint_database
 from pytest_demoseed.build.memo import TextMemo
 from pytest_demoseed.election.factories import days_before
 from pytest_demoseed.election.naming import luhn_digit, national_id
+from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.generate.determinism import canonical
 from pytest_demoseed.generate.distributions import spread_times
+from pytest_demoseed.scenario.declare import Batch
+from pytest_demoseed.storage.engines import make_engine
 
 DIALECT = pysqlite.dialect()
 UTC = dt.timezone.utc
@@ -179,13 +182,15 @@ def test_the_memo_steps_aside_past_its_limit(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _reference_digest(table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-    """The table digest by its definition: blake2b of each row's canonical line, summed."""
-    total = 0
+    """The table digest by its definition: blake2b of the rows' canonical lines in primary-key
+    order (a table without a key: in the order of the lines), each ended by ``\x1e``."""
+    keyed = []
     for row in rows:
         given = dict(zip(columns, row, strict=True))
         line = "\x1f".join(canonical(given.get(column.key)) for column in table.columns)
-        total += int.from_bytes(hashlib.blake2b(line.encode(), digest_size=16).digest(), "big")
-    return f"{total % (1 << 128):032x}"
+        keyed.append((tuple(given[column.key] for column in table.primary_key.columns) or line, line))
+    text = "".join(line + "\x1e" for _, line in sorted(keyed))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def test_built_rows_hash_as_the_definition_says() -> None:
@@ -224,6 +229,78 @@ def test_built_rows_hash_as_the_definition_says() -> None:
     partial.add_built_rows("things", ("id", "name"), [row[:2] for row in rows], DIALECT)  # nulls
     expected = _reference_digest(table, ("id", "name"), [row[:2] for row in rows])
     assert partial.table_digests()["things"] == expected
+
+
+def test_digests_do_not_depend_on_the_order_rows_come_in(tmp_path: Any) -> None:
+    """Built in key order, a table is hashed as built; a batch out of key order sends it to be
+    read back; a table without a key is hashed sorted. Built, read back from a real SQLite file
+    whose rows went in shuffled, or read whole by ``fingerprint_database``: the definition's
+    digest for integer, string, composite and missing keys alike."""
+    metadata = sa.MetaData()
+    things = sa.Table(
+        "things", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(20))
+    )
+    codes = sa.Table(
+        "codes", metadata, sa.Column("code", sa.String(8), primary_key=True), sa.Column("n", sa.Integer)
+    )
+    pairs = sa.Table(
+        "pairs",
+        metadata,
+        sa.Column("a", sa.Integer, primary_key=True),
+        sa.Column("b", sa.String(8), primary_key=True),
+        sa.Column("on", sa.Date),
+    )
+    tags = sa.Table("tags", metadata, sa.Column("thing", sa.Integer), sa.Column("tag", sa.String(8)))
+    late = sa.Table(
+        "late", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("n", sa.Integer)
+    )
+    rng = random.Random(11)
+    rows = {
+        "things": [(i, f"thing {i}") for i in range(1, 301)],
+        "codes": [(f"c{i:03d}", i) for i in range(200)],  # strings ascend as written
+        "pairs": [(a, b, dt.date(2026, 1, 1 + a)) for a in range(1, 20) for b in ("x", "y", "yy")],
+        "tags": [(rng.randrange(9), rng.choice("abc")) for _ in range(150)],
+        "late": [(i, i) for i in range(1, 201)],
+    }
+    built = Fingerprint(metadata)
+    for table in (things, codes, pairs, tags, late):
+        columns = tuple(column.key for column in table.columns)
+        chunk = rows[table.key]
+        halves = [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
+        if table is late:
+            halves.reverse()  # the second batch's keys come before the first's
+        for half in halves:
+            batch = Batch.from_columns(table.key, columns, [list(c) for c in zip(*half, strict=True)])
+            assert batch.rows == [tuple(row) for row in half]
+            built.add_built_rows(table.key, columns, batch.rows, DIALECT, batch.by_column)
+    assert built.read_back_tables == {"late"}
+    with pytest.raises(
+        ScenarioError, match=r"one sequence per column \(2\), all of one length; got 2 of lengths 1, 2"
+    ):
+        Batch.from_columns("things", ("id", "name"), [[1], [2, 3]])
+    engine = make_engine(f"sqlite:///{tmp_path / 'order.db'}")
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                shuffled = list(rows[table.key])
+                rng.shuffle(shuffled)
+                conn.execute(
+                    table.insert(), [dict(zip(table.c.keys(), row, strict=True)) for row in shuffled]
+                )
+            built.read_back(conn)
+            found = fingerprint_database(conn, metadata)
+    finally:
+        engine.dispose()
+    for table in metadata.sorted_tables:
+        expected = _reference_digest(table, tuple(table.c.keys()), rows[table.key])
+        assert built.table_digests()[table.key] == found.table_digests()[table.key] == expected, table.key
+    assert built.hexdigest() == found.hexdigest()
+    assert (
+        built.counts()
+        == found.counts()
+        == {name: len(found_rows) for name, found_rows in sorted(rows.items())}
+    )
 
 
 # --- election helpers -----------------------------------------------------------------------------

@@ -132,7 +132,9 @@ class _Run:
             if written.server_filled:
                 self.fingerprint.read_back_tables.add(batch.table)
             else:
-                self.fingerprint.add_built_rows(batch.table, written.columns, written.rows, writer.dialect)
+                self.fingerprint.add_built_rows(
+                    batch.table, written.columns, written.rows, writer.dialect, written.by_column
+                )
             rows += len(batch.rows)
             self.paced_gc.wrote(len(batch.rows))
             self.status.update(item.name, {"rows": rows})

@@ -144,11 +144,12 @@ class InsertShape:
             out.append(values)
         return out
 
-    def parts(self, rows: Sequence[Row]) -> list[Part]:
+    def parts(self, rows: Sequence[Row], by_column: Sequence[Sequence[Any]] | None = None) -> list[Part]:
         """The INSERT statements for completed ``rows``, values bound: one, or one per set of
-        columns a ``None`` left to the server."""
+        columns a ``None`` left to the server. ``by_column``, the same values a column at a
+        time when the caller has them, saves transposing the rows to bind them."""
         if not self.none_to_server or not any(row[i] is None for row in rows for i in self.none_to_server):
-            return [Part(self.columns, self.inline, self._bind(self.processors, rows))]
+            return [Part(self.columns, self.inline, self._bind(self.processors, rows, by_column))]
         groups: dict[tuple[int, ...], list[Row]] = {}
         for row in rows:
             left_out = tuple(i for i in self.none_to_server if row[i] is None)
@@ -164,12 +165,16 @@ class InsertShape:
         return parts
 
     @staticmethod
-    def _bind(processors: tuple[tuple[int, ColumnBind], ...], rows: Sequence[Row]) -> Sequence[Row]:
+    def _bind(
+        processors: tuple[tuple[int, ColumnBind], ...],
+        rows: Sequence[Row],
+        by_column: Sequence[Sequence[Any]] | None = None,
+    ) -> Sequence[Row]:
         """The rows with each processed column bound, a column at a time (C-level transposes
         and maps, no Python code per value where the column's binder has a fast path)."""
         if not processors or not rows:
             return rows
-        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        columns: list[Sequence[Any]] = list(by_column if by_column is not None else zip(*rows, strict=True))
         for index, bind in processors:
             columns[index] = bind(columns[index])
         return list(zip(*columns, strict=True))

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from pytest_demoseed.build.inserts import InsertShape, Part, insert_shape
 from pytest_demoseed.errors import ScenarioError
-from pytest_demoseed.scenario.context import integer_primary_key
 from pytest_demoseed.scenario.declare import Batch
+from pytest_demoseed.scenario.keys import integer_primary_key
 
 __all__ = [
     "BatchWriter",
@@ -54,6 +54,8 @@ class Written:
     columns: tuple[str, ...]
     rows: Sequence[Sequence[Any]]
     server_filled: bool
+    #: The same values a column at a time, when the batch came that way and needed nothing added.
+    by_column: Sequence[Sequence[Any]] | None = None
 
 
 class BatchWriter:
@@ -108,10 +110,11 @@ class BatchWriter:
         """Write ``batch`` as the ORM would insert its rows; say what was written."""
         shape = self._shape(batch.table, batch.columns)
         rows = shape.complete(batch.rows)
+        by_column = batch.by_column if rows is batch.rows else None  # else values were added
         if rows:
-            for part in shape.parts(rows):
+            for part in shape.parts(rows, by_column):
                 self._write(self._prepare(shape.table, part), part.rows)
-        return Written(batch.table, shape.columns, rows, shape.server_filled)
+        return Written(batch.table, shape.columns, rows, shape.server_filled, by_column)
 
     def _write(self, prepared: _Prepared, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

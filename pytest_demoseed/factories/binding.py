@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from pytest_demoseed.scenario.context import integer_primary_key
+from pytest_demoseed.scenario.keys import integer_primary_key
 
 __all__ = ["bound_factories", "factories_in", "reset_sequences"]
 

@@ -30,8 +30,9 @@ from faker import Faker
 from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.factories.faker_pools import faker_column
 from pytest_demoseed.generate.determinism import derive_seed
-from pytest_demoseed.scenario.context import PhaseContext, integer_primary_key
+from pytest_demoseed.scenario.context import PhaseContext
 from pytest_demoseed.scenario.declare import Batch
+from pytest_demoseed.scenario.keys import integer_primary_key
 
 __all__ = ["BatchColumn", "FactoryPlan", "compile_factory", "factory_batches"]
 
@@ -581,7 +582,7 @@ class _Stream:
                 made = self._build_per_row(state, made, derive_seed(self.seed, "fallback", number))
             if self.ids is None:
                 self._keys_of(made, keys)
-            yield Batch(self.plan.table.key, tuple(self.columns), list(zip(*made, strict=True)))
+            yield Batch.from_columns(self.plan.table.key, tuple(self.columns), made)
         return keys if self.ids is None else self.ids
 
     def _columns(self, rng: random.Random, start: int, stop: int) -> _BatchState:

@@ -12,20 +12,9 @@ import sqlalchemy as sa
 from faker import Faker
 
 from pytest_demoseed.errors import ScenarioError
+from pytest_demoseed.scenario.keys import integer_primary_key
 
 __all__ = ["IdAllocator", "PhaseContext", "integer_primary_key"]
-
-
-def integer_primary_key(table: sa.Table) -> sa.Column[Any] | None:
-    """The table's primary key column if it is one integer column, else None.
-
-    The one shape of key the builder assigns itself (and so the one whose sequences, factory
-    sequences and allocations follow the rows already there).
-    """
-    keys = list(table.primary_key.columns)
-    if len(keys) == 1 and isinstance(keys[0].type, sa.Integer):
-        return keys[0]
-    return None
 
 
 class IdAllocator:

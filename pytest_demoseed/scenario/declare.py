@@ -27,6 +27,23 @@ class Batch:
     table: str
     columns: tuple[str, ...]
     rows: Sequence[tuple[Any, ...]]
+    #: The same values a column at a time, when the batch was made that way
+    #: (:meth:`from_columns`): the builder binds and fingerprints columns, so it saves
+    #: transposing the rows back.
+    by_column: Sequence[Sequence[Any]] | None = field(default=None, init=False, compare=False, repr=False)
+
+    @classmethod
+    def from_columns(cls, table: str, columns: tuple[str, ...], by_column: Sequence[Sequence[Any]]) -> Batch:
+        """A batch of the rows that ``by_column`` (one sequence per column, equal lengths) makes."""
+        lengths = sorted({len(values) for values in by_column})
+        if len(by_column) != len(columns) or len(lengths) > 1:
+            raise ScenarioError(
+                f"a batch for {table!r} needs one sequence per column ({len(columns)}), all of one length; "
+                f"got {len(by_column)} of lengths {', '.join(map(str, lengths))}"
+            )
+        made = cls(table, columns, list(zip(*by_column, strict=True)))
+        object.__setattr__(made, "by_column", by_column)
+        return made
 
 
 Generate = Callable[["PhaseContext"], Iterable[Batch]]

@@ -26,8 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from pytest_demoseed.errors import ScenarioError, SeedRefused
-from pytest_demoseed.scenario.context import integer_primary_key
 from pytest_demoseed.scenario.declare import Batch, Phase, Scenario
+from pytest_demoseed.scenario.keys import integer_primary_key
 from pytest_demoseed.scenario.spec import ScenarioSpec
 
 __all__ = [

@@ -3,7 +3,8 @@
 A snapshot is reused only while its key matches: the resolved spec (scenario, settings, seed),
 the schema's DDL on this dialect, the source of every module a phase is defined in (so editing
 a helper or factory next to a phase counts, not only the phase function), and the versions of
-the plugin, Faker, factory_boy and SQLAlchemy. Editing a phase or a model makes a new key.
+the plugin, Faker, factory_boy and SQLAlchemy, and the fingerprint's definition (a snapshot
+carries its fingerprint). Editing a phase or a model makes a new key.
 
 A schema made otherwise than by ``create_all`` adds its own part (``schema``): for Alembic, the
 target revision(s) and the digest of the script directory's files
@@ -20,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 import sqlalchemy as sa
 from sqlalchemy.dialects import registry as dialect_registry
 
+from pytest_demoseed.build.fingerprint import DEFINITION
 from pytest_demoseed.scenario.spec import ScenarioSpec
 from pytest_demoseed.storage.schema import schema_ddl
 
@@ -73,7 +75,7 @@ def snapshot_key(
     dialect_cls = dialect_registry.load(dialect_name)
     ddl = schema_ddl(metadata, dialect_cls())
     digest = hashlib.blake2b(digest_size=12)
-    parts = [spec.key, ddl, repr(sorted(versions(dialect_name).items())), identity]
+    parts = [spec.key, ddl, repr(sorted(versions(dialect_name).items())), identity, DEFINITION]
     if schema:  # absent for create_all: keys made before migrations existed stay valid
         parts.append(schema)
     for part in parts:
