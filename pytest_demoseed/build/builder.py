@@ -88,12 +88,14 @@ class _Run:
     on_batch: Callable[[Batch], None] | None = None
     paced_gc: _PacedGc = field(default_factory=_PacedGc)
 
-    def run_phases(self, conn: sa.Connection, writer: BatchWriter) -> None:
+    def run_phases(self, conn: sa.Connection, writer: BatchWriter) -> IdAllocator:
+        """Run every phase; the allocator says which keys the build handed out."""
         ids = IdAllocator(conn, self.spec.scenario.metadata)
         for item in self.spec.scenario.phases:
             self.current = item.name
             self.run_phase(item, self.context(conn, item, ids), writer)
         self.current = None
+        return ids
 
     def context(self, conn: sa.Connection, item: Phase, ids: IdAllocator) -> PhaseContext:
         scenario = self.spec.scenario
@@ -172,11 +174,11 @@ def build(
                     prepare(conn)
                 check_schema(conn, scenario.metadata)
                 status.start()
-                run.run_phases(conn, writer)
+                ids = run.run_phases(conn, writer)
                 if before_commit is not None:
                     before_commit(conn)
                 writer.finish()
-                run.fingerprint.read_back(conn)
+                run.fingerprint.read_back(conn, since=ids.first)  # the build's rows, not older ones
     except (BuildCancelled, KeyboardInterrupt):
         status.cancel()
         raise

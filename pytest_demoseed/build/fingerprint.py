@@ -346,11 +346,12 @@ class Fingerprint:
             memo = self._memos[key] = TextMemo(convert)
         return memo
 
-    def read_back(self, conn: sa.Connection) -> None:
-        """Replace the digests of :attr:`read_back_tables` by what ``conn`` reads back."""
+    def read_back(self, conn: sa.Connection, since: Mapping[str, int] | None = None) -> None:
+        """Replace the digests of :attr:`read_back_tables` by what ``conn`` reads back: of a
+        table in ``since``, the rows from that integer key on (the ones a build added to it)."""
         for name in sorted(self.read_back_tables):
             self._tables[name] = _TableDigest()
-            _add_table(self, conn, self.metadata.tables[name])
+            _add_table(self, conn, self.metadata.tables[name], (since or {}).get(name))
 
     def table_digests(self) -> dict[str, str]:
         return {name: self._tables[name].hexdigest() for name in sorted(self._tables)}
@@ -377,12 +378,17 @@ def fingerprint_database(conn: sa.Connection, metadata: sa.MetaData) -> Fingerpr
     return result
 
 
-def _add_table(fingerprint: Fingerprint, conn: sa.Connection, table: sa.Table) -> None:
-    """Digest one table as read back: ordered by the database when its key is one integer column
-    (every database orders integers alike), else read whole and sorted here."""
+def _add_table(
+    fingerprint: Fingerprint, conn: sa.Connection, table: sa.Table, since: int | None = None
+) -> None:
+    """Digest one table as read back (its rows from key ``since`` on, when given): ordered by the
+    database when its key is one integer column (every database orders integers alike), else
+    read whole and sorted here."""
     columns = tuple(col.key for col in table.columns)
     key = integer_primary_key(table)
     select = sa.select(*table.columns)
+    if key is not None and since is not None:
+        select = select.where(key >= since)
     if key is None:
         rows = conn.execute(select.execution_options(yield_per=_CHUNK))
         fingerprint.add_rows(table.key, columns, (tuple(row) for row in rows))

@@ -28,6 +28,8 @@ class IdAllocator:
         self._conn = conn
         self._metadata = metadata
         self._next: dict[str, int] = {}
+        #: Per table, the first key handed out: the rows below it were there before the build.
+        self.first: dict[str, int] = {}
 
     def _pk(self, table_name: str) -> sa.Column[Any]:
         key = integer_primary_key(self._metadata.tables[table_name])
@@ -42,7 +44,7 @@ class IdAllocator:
         if table_name not in self._next:
             column = self._pk(table_name)
             highest = self._conn.execute(sa.select(sa.func.max(column))).scalar()
-            self._next[table_name] = int(highest or 0) + 1
+            self._next[table_name] = self.first[table_name] = int(highest or 0) + 1
         start = self._next[table_name]
         self._next[table_name] = start + count
         return range(start, start + count)
