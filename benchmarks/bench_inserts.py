@@ -108,10 +108,10 @@ def child(spec: dict[str, Any]) -> None:
 
         original = Fingerprint.read_back
 
-        def timed_read_back(self: Any, conn: Any) -> None:
+        def timed_read_back(self: Any, conn: Any, **options: Any) -> None:
             read_back["tables"] = sorted(self.read_back_tables)
             started = time.perf_counter()
-            original(self, conn)
+            original(self, conn, **options)
             read_back["seconds"] += time.perf_counter() - started
 
         Fingerprint.read_back = timed_read_back  # type: ignore[method-assign]
