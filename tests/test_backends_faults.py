@@ -1,6 +1,7 @@
 # ruff: noqa: F811  (the ``server`` fixture is imported from servers.py)
-"""Faults on real servers: unreachable, refused, stale or half-written snapshots, crashed runs,
-and per-test isolation (commits, PostgreSQL's aborted transactions)."""
+"""Faults on real servers: unreachable, refused, stale or half-written snapshots, crashed runs.
+(Per-test isolation on every backend, commits and PostgreSQL's aborted transactions, is
+test_isolation's ``test_commits_failed_transactions_and_the_root_do_not_leak_on_every_backend``.)"""
 
 from __future__ import annotations
 
@@ -26,57 +27,6 @@ from sqlalchemy.engine import make_url
 from summary import built_lines, summary_sources
 
 from pytest_demoseed.storage.backends.server import Marker
-
-ISOLATION = """
-import pytest
-import sqlalchemy as sa
-from pytest_demoseed.election.models import Party
-
-def count(conn):
-    return conn.scalar(sa.select(sa.func.count(Party.id)))
-
-def test_1_commit_inside_test(demo_session, demo_dataset):
-    election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
-    demo_session.add(Party(name="X", election_id=election_id, number=98, color="#000000"))
-    demo_session.commit()
-    assert count(demo_session) == demo_dataset.counts["parties"] + 1
-
-def test_2_failed_statement_left_behind(demo_connection):
-    with pytest.raises(sa.exc.DBAPIError):
-        demo_connection.execute(sa.text("SELECT * FROM no_such_table"))
-    if demo_connection.dialect.name == "postgresql":  # the test ends in an aborted transaction
-        with pytest.raises(sa.exc.DBAPIError, match="current transaction is aborted"):
-            demo_connection.execute(sa.text("SELECT 1"))
-
-def test_3_failed_statement_in_session(demo_session):
-    demo_session.begin_nested()
-    with pytest.raises(sa.exc.DBAPIError):
-        demo_session.execute(sa.text("SELECT 1/0 FROM no_such_table"))
-    if demo_session.bind.dialect.name == "postgresql":
-        with pytest.raises(sa.exc.DBAPIError, match="current transaction is aborted"):
-            demo_session.connection().exec_driver_sql("SELECT 1")
-
-def test_4_next_test_sees_the_scenario(demo_session, demo_dataset):
-    assert count(demo_session) == demo_dataset.counts["parties"]
-
-def test_5_nested_rollback_and_commit(demo_session, demo_dataset):
-    election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
-    with demo_session.begin_nested() as nested:
-        demo_session.add(Party(name="Y", election_id=election_id, number=97, color="#000001"))
-        demo_session.flush()
-        nested.rollback()
-    assert count(demo_session) == demo_dataset.counts["parties"]
-    demo_session.rollback()
-    assert count(demo_session) == demo_dataset.counts["parties"]
-"""
-
-
-def test_commits_and_failed_transactions_do_not_leak(pytester: pytest.Pytester, server: Server) -> None:
-    """In order: a test commits, two leave a failed (on PostgreSQL: aborted) transaction; the
-    last still sees the scenario exactly as built, with a working connection."""
-    pytester.makepyfile(test_iso=ISOLATION)
-    run(pytester, server, "--demo-scenario", "small").assert_outcomes(passed=5)
-
 
 REFUSALS = [
     pytest.param(

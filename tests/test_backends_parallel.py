@@ -19,7 +19,7 @@ from servers import (  # noqa: F401
     run_inprocess,
     server,
 )
-from summary import built_lines, cloned_lines, dataset_fingerprints
+from summary import built_lines, dataset_fingerprints, read_summary
 
 from pytest_demoseed.build.builder import build
 from pytest_demoseed.build.dataset import Dataset
@@ -98,19 +98,59 @@ def test_small(demo_connection, demo_dataset, i):
 """
 
 
-def test_same_spec_same_fingerprint_on_every_backend_and_nothing_left(
+FRESH_KEYS = """
+import pytest
+import sqlalchemy as sa
+from pytest_demoseed.election.models import Base
+
+@pytest.mark.demo_scenario("small")
+@pytest.mark.parametrize("i", range(2))
+def test_insert_into_every_table(demo_session, demo_factories, demo_election, i):
+    tables = Base.metadata.sorted_tables
+    top = {t.name: demo_session.scalar(sa.select(sa.func.max(t.c.id))) or 0 for t in tables}
+    f = demo_factories
+    f.Election()
+    f.Candidate(election=demo_election)
+    f.Guarantee(election=demo_election)
+    f.Attendance(election=demo_election)
+    demo_session.commit()
+    for table in tables:
+        new = demo_session.scalars(sa.select(table.c.id).where(table.c.id > top[table.name])).all()
+        assert new, f"{table.name}: no row got a key past the scenario's"
+        assert min(new) == top[table.name] + 1, (table.name, top[table.name], sorted(new))
+"""
+
+
+#: xdist's load scheduling first hands each worker two consecutive tests: one fresh-keys test in
+#: each pair, since a worker's second insert would find its counters already moved.
+KEYS_SPREAD = """
+def pytest_collection_modifyitems(items):
+    keys = [item for item in items if item.path.name == "test_keys.py"]
+    rest = [item for item in items if item.path.name != "test_keys.py"]
+    items[:] = [keys[0], rest[0], keys[1], *rest[1:]]
+"""
+
+
+def test_same_spec_same_fingerprint_and_fresh_keys_on_every_backend_and_nothing_left(
     pytester: pytest.Pytester, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``baseline`` and ``small`` built on this backend and cloned into two workers: the builder's
     fingerprint and the one read back from each worker's database (``database_fingerprint``)
-    equal the SQLite build's; workers use ``<name>_gwN``; the server is left as it was."""
+    equal the SQLite build's; workers use ``<name>_gwN``; the server is left as it was.
+
+    The same ``-n 2`` run inserts into every table of ``small`` on each worker (``KEYS_SPREAD``
+    gives each worker one of the two tests): every table's counter (PostgreSQL sequence,
+    MariaDB AUTO_INCREMENT after the clone's ``SHOW CREATE TABLE`` copy, SQLite rowid) is just
+    past the scenario's keys in each worker. (One inner run, not two: it saved a ``-n 2`` run
+    per backend.)"""
     expected = {name: reference(tmp_path, name) for name in ("baseline", "small")}
     before = server.names()
     out = tmp_path / "read-back"
     monkeypatch.setenv("READ_BACK_DIR", str(out))
-    pytester.makepyfile(test_fp=READ_BACK)
-    result = run(pytester, server, "-n", "2", "--demo-scenario", "baseline")
-    result.assert_outcomes(passed=6)
+    pytester.makeconftest(KEYS_SPREAD)
+    pytester.makepyfile(test_fp=READ_BACK, test_keys=FRESH_KEYS)
+    result = run(pytester, server, "-n", "2", "--demo-scenario", "baseline", "-v")
+    result.assert_outcomes(passed=8)
     summary = result.stdout.str()
     assert sorted(dataset_fingerprints(summary)) == sorted(d.fingerprint for d in expected.values()), summary
     dumps = [json.loads(path.read_text()) for path in out.iterdir()]
@@ -120,6 +160,10 @@ def test_same_spec_same_fingerprint_on_every_backend_and_nothing_left(
         name = dump["database"] if server.is_server else Path(dump["database"]).stem
         short = "" if dump["scenario"] == "baseline" else "_[0-9a-f]+"  # the default has none
         assert re.fullmatch(f"{server.name}{short}_{dump['worker']}", name), dump
+    keys_workers = re.findall(r"^\[(gw\d)\] .*PASSED test_keys\.py::", summary, re.MULTILINE)
+    assert sorted(keys_workers) == ["gw0", "gw1"], "each worker inserted into a clone: " + summary
+    (small,) = [e for e in read_summary(summary).datasets if e.scenario == "small"]
+    assert sorted(s.worker for s in small.sources) == ["gw0", "gw1"], summary  # built or cloned once each
     assert server.left_behind(before) == [], "a normal run leaves nothing on the server"
     if not server.is_server:
         assert list(server.sqlite_dir.iterdir()) == [], "nor SQLite files or claim locks"
@@ -147,7 +191,10 @@ def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
 ) -> None:
     """Counted twice: by the scenario's own phase, which logs every generation, and by the
     summary's ``built`` lines. Two specs, ``-n 3``: 2 generations; again with ``--demo-reuse``:
-    none; with ``--demo-rebuild``: 2 again (once per spec, not once per worker)."""
+    none; with ``--demo-rebuild``: 2 again (once per spec, not once per worker). Then, still with
+    ``--demo-reuse``, editing the module a phase lives in changes both keys: the next run builds
+    afresh and drops the snapshots of the old keys, so kept snapshots do not pile up. (Those
+    checks were a test of their own, whose first run only made what this test's runs make.)"""
     cache, log = tmp_path / "cache", tmp_path / "generated.log"
     monkeypatch.setenv("GENERATED_LOG", str(log))
     pytester.makeconftest(COUNTED_CONFTEST)
@@ -176,40 +223,24 @@ def test_n3_builds_each_spec_once_and_reuse_builds_nothing(
         rebuilt.assert_outcomes(passed=8)
         assert len(generations()) == 2, "--demo-rebuild builds once per run"
         assert len(built_lines(rebuilt.stdout.str())) == 2
-        assert len(kept_snapshots(server, cache)) == len(kept), "rebuilt snapshots replace the kept ones"
+        old_keys, old_kept = {p.stem for p in cache.glob("*.json")}, kept_snapshots(server, cache)
+        assert len(old_kept) == len(kept), "rebuilt snapshots replace the kept ones"
+
+        # editing the module a phase lives in changes both keys: built afresh, stale ones dropped
+        pytester.makeconftest(COUNTED_CONFTEST + "\n# edited: the phase's module changed\n")
+        edited = run(pytester, server, *args[2:])
+        edited.assert_outcomes(passed=8)
+        assert len(generations()) == 2, "a changed phase is a new key: rebuilt"
+        assert len(built_lines(edited.stdout.str())) == 2, edited.stdout.str()
+        new_keys, new_kept = {p.stem for p in cache.glob("*.json")}, kept_snapshots(server, cache)
+        assert len(new_keys) == len(old_keys) == 2 and not new_keys & old_keys, (old_keys, new_keys)
+        if server.is_server:
+            assert len(new_kept) == len(old_kept) == 2, (old_kept, new_kept)
+            assert not set(new_kept) & set(old_kept), (old_kept, new_kept)
+        else:
+            assert {p.stem for p in cache.glob("*.sqlite")} == new_keys, "the old files are gone"
     finally:
         drop_cache(server, cache)
-
-
-FRESH_KEYS = """
-import pytest
-import sqlalchemy as sa
-from pytest_demoseed.election.models import Base
-
-@pytest.mark.parametrize("i", range(2))
-def test_insert_into_every_table(demo_session, demo_factories, demo_election, i):
-    tables = Base.metadata.sorted_tables
-    top = {t.name: demo_session.scalar(sa.select(sa.func.max(t.c.id))) or 0 for t in tables}
-    f = demo_factories
-    f.Election()
-    f.Candidate(election=demo_election)
-    f.Guarantee(election=demo_election)
-    f.Attendance(election=demo_election)
-    demo_session.commit()
-    for table in tables:
-        new = demo_session.scalars(sa.select(table.c.id).where(table.c.id > top[table.name])).all()
-        assert new, f"{table.name}: no row got a key past the scenario's"
-        assert min(new) == top[table.name] + 1, (table.name, top[table.name], sorted(new))
-"""
-
-
-def test_rows_a_test_inserts_get_fresh_keys_after_a_clone(pytester: pytest.Pytester, server: Server) -> None:
-    """Every table's counter (PostgreSQL sequence, MariaDB AUTO_INCREMENT after the clone's
-    ``SHOW CREATE TABLE`` copy, SQLite rowid) is just past the scenario's keys in each worker."""
-    pytester.makepyfile(test_keys=FRESH_KEYS)
-    result = run(pytester, server, "-n", "2", "--demo-scenario", "small")
-    result.assert_outcomes(passed=2)
-    assert len(cloned_lines(result.stdout.str())) + len(built_lines(result.stdout.str())) == 2
 
 
 def test_keep_leaves_worker_databases_and_the_next_run_replaces_them(
@@ -283,31 +314,3 @@ def test_two_runs_at_once_on_one_server_do_not_touch_each_others_databases(
     assert server.left_behind(before) == [], "both runs dropped what they made"
     if not server.is_server:
         assert list(server.sqlite_dir.iterdir()) == [], "no SQLite file or claim lock left"
-
-
-def test_a_changed_phase_makes_a_new_key_and_the_stale_snapshot_is_dropped(
-    pytester: pytest.Pytester, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``--demo-reuse``: editing the module a phase lives in changes the key; the next run
-    builds afresh and drops the snapshot of the old key, so kept snapshots do not pile up."""
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("GENERATED_LOG", str(tmp_path / "generated.log"))
-    pytester.makeconftest(COUNTED_CONFTEST)
-    pytester.makepyfile(test_one="def test_it(demo_dataset):\n    pass\n")
-    args = ("--demo-scenario", "counted", "--demo-reuse", "--demo-cache-dir", str(cache))
-    try:
-        first = run(pytester, server, *args)
-        assert len(built_lines(first.stdout.str())) == 1, first.stdout.str()
-        old_keys, old_kept = {p.stem for p in cache.glob("*.json")}, kept_snapshots(server, cache)
-        pytester.makeconftest(COUNTED_CONFTEST + "\n# edited: the phase's module changed\n")
-        second = run(pytester, server, *args)
-        second.assert_outcomes(passed=1)
-        assert len(built_lines(second.stdout.str())) == 1, "a changed phase is a new key: rebuilt"
-        new_keys, new_kept = {p.stem for p in cache.glob("*.json")}, kept_snapshots(server, cache)
-        assert len(new_keys) == 1 and new_keys != old_keys, (old_keys, new_keys)
-        if server.is_server:
-            assert len(new_kept) == len(old_kept) == 1 and new_kept != old_kept, (old_kept, new_kept)
-        else:
-            assert {p.stem for p in cache.glob("*.sqlite")} == new_keys, "the old file is gone"
-    finally:
-        drop_cache(server, cache)

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the ``db_server`` fixture is imported from servers.py)
+# ruff: noqa: F811  (the ``server`` fixture is imported from servers.py)
 """Per-test isolation: whatever a test writes, commits, nests or fails with, the next one sees none of it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from conftest import Inner
-from servers import Server, db_server, run  # noqa: F401  (db_server: a fixture)
+from servers import Server, run, server  # noqa: F401  (server: a fixture)
 
 CHECKS = """
 import pytest
@@ -98,6 +98,50 @@ def test_write(demo_session, demo_election):
     raise AssertionError("this test fails after writing")
 """,
 }
+
+
+ISOLATION = """
+import pytest
+import sqlalchemy as sa
+from pytest_demoseed.election.models import Party
+
+def count(conn):
+    return conn.scalar(sa.select(sa.func.count(Party.id)))
+
+def test_1_commit_inside_test(demo_session, demo_dataset):
+    election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
+    demo_session.add(Party(name="X", election_id=election_id, number=98, color="#000000"))
+    demo_session.commit()
+    assert count(demo_session) == demo_dataset.counts["parties"] + 1
+
+def test_2_failed_statement_left_behind(demo_connection):
+    with pytest.raises(sa.exc.DBAPIError):
+        demo_connection.execute(sa.text("SELECT * FROM no_such_table"))
+    if demo_connection.dialect.name == "postgresql":  # the test ends in an aborted transaction
+        with pytest.raises(sa.exc.DBAPIError, match="current transaction is aborted"):
+            demo_connection.execute(sa.text("SELECT 1"))
+
+def test_3_failed_statement_in_session(demo_session):
+    demo_session.begin_nested()
+    with pytest.raises(sa.exc.DBAPIError):
+        demo_session.execute(sa.text("SELECT 1/0 FROM no_such_table"))
+    if demo_session.bind.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="current transaction is aborted"):
+            demo_session.connection().exec_driver_sql("SELECT 1")
+
+def test_4_next_test_sees_the_scenario(demo_session, demo_dataset):
+    assert count(demo_session) == demo_dataset.counts["parties"]
+
+def test_5_nested_rollback_and_commit(demo_session, demo_dataset):
+    election_id = demo_session.scalar(sa.select(Party.election_id).limit(1))
+    with demo_session.begin_nested() as nested:
+        demo_session.add(Party(name="Y", election_id=election_id, number=97, color="#000001"))
+        demo_session.flush()
+        nested.rollback()
+    assert count(demo_session) == demo_dataset.counts["parties"]
+    demo_session.rollback()
+    assert count(demo_session) == demo_dataset.counts["parties"]
+"""
 
 
 def _check(name: str) -> str:
@@ -225,15 +269,27 @@ def test_create(demo_session, demo_factories, demo_election, demo_dataset):
     inner.pytester.runpytest("-p", "no:randomly", "--demo-scenario=small").assert_outcomes(passed=2)
 
 
-def test_the_root_and_commits_do_not_leak_on_a_server(pytester: pytest.Pytester, db_server: Server) -> None:
-    """On PostgreSQL and MariaDB: the election a test changes and commits (merged into its
-    session from the worker's copy of the root row) and its other commits are gone for the next
-    test, whose ``demo_election`` is again the row as built."""
-    pytester.makepyfile(
-        test_root=CHECKS
-        + _check("a_before")
-        + WRITERS["root_changed"]
-        + WRITERS["session_commit"].replace("def test_write", "def test_write_more")
-        + _check("z_after")
-    )
-    run(pytester, db_server, "--demo-scenario", "small").assert_outcomes(passed=4)
+def test_commits_failed_transactions_and_the_root_do_not_leak_on_every_backend(
+    pytester: pytest.Pytester, server: Server
+) -> None:
+    """On every backend, in order (``test_iso``): a test commits, two leave a failed (on
+    PostgreSQL: aborted) transaction; the last still sees the scenario exactly as built, with a
+    working connection. Then, on PostgreSQL and MariaDB (``test_root``): the election a test
+    changes and commits (merged into its session from the worker's copy of the root row) and
+    its other commits are gone for the next test, whose ``demo_election`` is again the row as
+    built. (One inner run per server, not two: these were two tests, each with its own run.)"""
+    pytester.makepyfile(test_iso=ISOLATION)
+    if server.is_server:
+        pytester.makepyfile(
+            test_root=CHECKS
+            + _check("a_before")
+            + WRITERS["root_changed"]
+            + WRITERS["session_commit"].replace("def test_write", "def test_write_more")
+            + _check("z_after")
+        )
+    result = run(pytester, server, "--demo-scenario", "small", "-v")
+    result.assert_outcomes(passed=9 if server.is_server else 5)
+    if server.is_server:  # test_iso's five, then test_root's four, in one worker
+        result.stdout.fnmatch_lines(
+            ["*test_iso.py::test_5_nested_rollback_and_commit PASSED*", "*test_root.py::*"]
+        )
