@@ -280,14 +280,35 @@ def large_tables(sqlite_dates: bool) -> Iterator[tuple[str, tuple[str, ...], lis
 LARGE_CHUNK = 10_000
 
 
-def large_practical(url: str) -> int:
-    """Path 2 for ``large``: generate each table and write it in chunks, in one transaction."""
+#: The plain indexes (not unique, not behind a constraint) of the schema, with what made each.
+_PLAIN_INDEXES = {
+    "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql NOT LIKE 'CREATE UNIQUE%'",
+    "postgresql": (
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " JOIN pg_namespace n ON n.oid = i.relnamespace WHERE n.nspname = current_schema()"
+        " AND NOT x.indisunique AND NOT x.indisprimary"
+    ),
+}
+
+
+def large_practical(url: str, indexes_after: bool = False) -> int:
+    """Path 2 for ``large``: generate each table and write it in chunks, in one transaction.
+    ``indexes_after``: the plain indexes dropped before the writes and made again after them, as
+    the builder does for the empty tables it loads (``build/indexes.py``)."""
     written = 0
     with dbapi(url) as conn:
+        execute = conn.execute  # type: ignore[attr-defined]
+        made = list(execute(_PLAIN_INDEXES["sqlite" if url.startswith("sqlite") else "postgresql"]))
+        if indexes_after:
+            for name, _ in made:
+                execute(f'DROP INDEX "{name}"')
         for table, columns, rows in large_tables(url.startswith("sqlite")):
             for start in range(0, len(rows), LARGE_CHUNK):
                 write_table(conn, url, table, columns, rows[start : start + LARGE_CHUNK])
             written += len(rows)
+        if indexes_after:
+            for _, sql in made:
+                execute(sql)
     return written
 
 

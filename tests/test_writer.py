@@ -1,17 +1,24 @@
 """The build's writers on each backend: no statement per row (MariaDB multi-row INSERT,
-PostgreSQL COPY, SQLite executemany), and rows that read back through SQLAlchemy unchanged."""
+PostgreSQL COPY, SQLite executemany), rows that read back through SQLAlchemy unchanged, and the
+indexes set aside while empty tables load."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pymysql.cursors
+import pytest
 import sqlalchemy as sa
 from models import PEOPLE, PEOPLE_METADATA
 from servers import Server, mariadb_server, server  # noqa: F401  (the fixtures)
 
+from pytest_demoseed import PhaseContext, Scenario, ScenarioError, phase
+from pytest_demoseed.build.builder import build
 from pytest_demoseed.build.writers import writer_for
 from pytest_demoseed.scenario.declare import Batch
+from pytest_demoseed.scenario.spec import resolve_spec
+from pytest_demoseed.settings_kinds import boolean
 from pytest_demoseed.storage.engines import make_engine
 
 COLUMNS = ("id", "name", "born", "score", "active", "seen")
@@ -95,3 +102,84 @@ def test_mariadb_without_backslash_escapes_still_reads_back_unchanged(
     mariadb_server: Server,  # noqa: F811
 ) -> None:
     write_and_read_back(mariadb_server, "NO_BACKSLASH_ESCAPES")
+
+
+def _index_definitions(conn: sa.Connection) -> dict[str, str]:
+    """Every index the database has made by ``CREATE INDEX`` or for a constraint, by name, as
+    the database itself describes it."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name, COALESCE(sql, tbl_name) FROM sqlite_master WHERE type = 'index'"
+    elif conn.dialect.name == "postgresql":
+        sql = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        sql = (
+            "SELECT CONCAT(table_name, '.', index_name),"
+            " GROUP_CONCAT(column_name, ':', non_unique ORDER BY seq_in_index)"
+            " FROM information_schema.statistics WHERE table_schema = DATABASE()"
+            " GROUP BY table_name, index_name"
+        )
+    return dict(conn.exec_driver_sql(sql).all())
+
+
+def test_plain_indexes_of_empty_tables_wait_for_the_load_and_come_back_as_they_were(
+    server: Server,  # noqa: F811
+) -> None:
+    """During a build the plain indexes of the tables it finds empty are gone (SQLite and
+    PostgreSQL; MariaDB commits DDL, so keeps them); unique ones, and those of a table holding
+    rows, stay. After it, and after a build that fails half-way, every index is as it was,
+    partial ones included."""
+    if server.is_server:
+        server.create(server.name, None)
+    metadata = sa.MetaData()
+    notes = sa.Table(
+        "notes",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("kind", sa.String(10)),
+        sa.Column("body", sa.String(40)),
+    )
+    sa.Index("ix_notes_kind", notes.c.kind)
+    sa.Index("ix_notes_body_kind", notes.c.body, notes.c.kind, unique=True)
+    short = sa.text("kind <> 'x'")
+    sa.Index("ix_notes_short", notes.c.body, sqlite_where=short, postgresql_where=short)
+    kept = sa.Table(
+        "kept",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("tag", sa.String(10), index=True),
+    )
+    seen: list[set[str]] = []
+
+    @phase("notes", tables=("notes", "kept"), settings={"fail": boolean(False, "stop half-way")})
+    def make(ctx: PhaseContext) -> Any:
+        ids = ctx.allocate("notes", 200)
+        yield Batch("notes", ("id", "kind", "body"), [(i, "ab"[i % 2], f"note {i}") for i in ids])
+        seen.append(set(_index_definitions(ctx.conn)))
+        if ctx["fail"]:
+            raise ScenarioError("stopped half-way")
+        yield Batch("kept", ("id", "tag"), [(i, "t") for i in ctx.allocate("kept", 10)])
+
+    scenario = Scenario(name="notes", description="indexes", metadata=metadata, phases=(make,))
+    engine = make_engine(server.url)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(kept.insert(), {"id": 1, "tag": "old"})
+            before = _index_definitions(conn)
+        names = {name.split(".")[-1] for name in before}  # MariaDB's are table.index
+        assert {"ix_notes_kind", "ix_notes_body_kind", "ix_notes_short", "ix_kept_tag"} <= names
+        with pytest.raises(ScenarioError, match="stopped half-way"):
+            build(engine, resolve_spec(scenario, seed=1, overrides={"notes": {"fail": True}}))
+        with engine.connect() as conn:
+            assert _index_definitions(conn) == before
+            assert conn.execute(sa.select(sa.func.count()).select_from(notes)).scalar() == 0
+        dataset = build(engine, resolve_spec(scenario, seed=1))
+        with engine.connect() as conn:
+            assert _index_definitions(conn) == before
+            assert conn.execute(sa.select(sa.func.count()).select_from(notes)).scalar() == 200
+    finally:
+        engine.dispose()
+    assert dataset.counts == {"kept": 10, "notes": 200}
+    set_aside = {"ix_notes_kind", "ix_notes_short"} if server.kind != "mariadb" else set()
+    for during in seen:
+        assert during == set(before) - set_aside, server.kind

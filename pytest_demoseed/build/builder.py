@@ -173,6 +173,7 @@ def build(
                 if prepare is not None:
                     prepare(conn)
                 check_schema(conn, scenario.metadata)
+                writer.start()
                 status.start()
                 ids = run.run_phases(conn, writer)
                 if before_commit is not None:

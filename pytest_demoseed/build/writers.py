@@ -7,8 +7,10 @@ SQLAlchemy exactly as if the ORM had written it.
 
 A writer also knows what its dialect needs around a build, so the builder names no dialect:
 :meth:`BatchWriter.around_transaction` wraps the build's transaction (SQLite skips fsync while
-it builds) and :meth:`BatchWriter.finish` runs after the last batch, before the commit
-(PostgreSQL moves its sequences past the keys the builder assigned).
+it builds), :meth:`BatchWriter.start` runs before the first batch (the plain indexes of empty
+tables are set aside, :mod:`pytest_demoseed.build.indexes`) and :meth:`BatchWriter.finish` after
+the last one, before the commit (the indexes made again; PostgreSQL moves its sequences past the
+keys the builder assigned).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pytest_demoseed.build.indexes import SetAside, restore_indexes, set_aside_indexes
 from pytest_demoseed.build.inserts import InsertShape, Part, insert_shape
 from pytest_demoseed.errors import ScenarioError
 from pytest_demoseed.scenario.declare import Batch
@@ -71,14 +74,22 @@ class BatchWriter:
         self.dialect = conn.dialect
         self._shapes: dict[tuple[str, tuple[str, ...]], InsertShape] = {}
         self._prepared: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], _Prepared] = {}
+        self._aside: list[SetAside] = []
 
     @contextmanager
     def around_transaction(self) -> Iterator[None]:
         """Entered before the build's transaction begins, left after it commits or rolls back."""
         yield
 
+    def start(self) -> None:
+        """Before the first batch, inside the transaction: the plain indexes of the empty tables
+        set aside (on the dialects whose DDL the transaction rolls back)."""
+        self._aside = set_aside_indexes(self.conn, self.metadata.sorted_tables)
+
     def finish(self) -> None:
         """After the last batch, inside the transaction: what the dialect needs before commit."""
+        restore_indexes(self.conn, self._aside)
+        self._aside = []
 
     def _shape(self, table_name: str, columns: tuple[str, ...]) -> InsertShape:
         key = (table_name, columns)
@@ -151,6 +162,7 @@ class PostgresWriter(BatchWriter):
     """
 
     def finish(self) -> None:
+        super().finish()
         quote = self.dialect.identifier_preparer
         for table in self.metadata.sorted_tables:
             key = integer_primary_key(table)
