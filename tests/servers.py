@@ -79,7 +79,7 @@ class Server:
     def databases(self) -> dict[str, Marker | None]:
         assert self.backend is not None
         with self.backend.admin() as conn:
-            return {k: Marker.parse(v) for k, v in self.backend._databases(conn).items()}
+            return {k: Marker.parse(v) for k, v in self.backend.databases(conn).items()}
 
     def create(self, name: str, marker: Marker | None) -> None:
         assert self.backend is not None
@@ -102,7 +102,7 @@ class Server:
     def drop(self, name: str) -> None:
         assert self.backend is not None
         with self.backend.admin() as conn:
-            self.backend._drop(conn, name)
+            self.backend.drop_named(conn, name)
 
     def names(self) -> set[str]:
         """Every database on the server now (empty for SQLite)."""
@@ -115,7 +115,7 @@ class Server:
         if self.backend is None:
             return []
         with self.backend.admin() as conn:
-            found = self.backend._databases(conn)
+            found = self.backend.databases(conn)
             dead = {
                 name
                 for name, comment in found.items()

@@ -48,7 +48,7 @@ class CreatedDatabase:
             backend = backend_for(self.url)
             assert isinstance(backend, ServerBackend)
             with backend.admin(self.url) as conn:
-                backend._drop(conn, backend.name_of(self.url))
+                backend.drop_named(conn, backend.name_of(self.url))
 
 
 def _text(url: str | URL) -> str:
@@ -74,7 +74,7 @@ def create_database_if_missing(url: str | URL) -> CreatedDatabase | None:
     assert isinstance(backend, ServerBackend)
     name = backend.name_of(text)
     with backend.admin(text) as conn, backend._name_lock(conn, name):
-        if name in backend._databases(conn):
+        if name in backend.databases(conn):
             return None
         quoted = parsed.get_dialect()().identifier_preparer.quote(name)
         try:

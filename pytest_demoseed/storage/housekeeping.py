@@ -65,7 +65,7 @@ def _server_snapshots(server: ServerBackend, cache_dir: Path) -> dict[str, str]:
     prefix = f"demoseed_s_{server.scope(cache_dir)}_"
     found = {}
     with server.admin() as conn:
-        for name, comment in server._databases(conn).items():
+        for name, comment in server.databases(conn).items():
             marker = Marker.parse(comment)
             if name.startswith(prefix) and marker is not None and marker.role == "snapshot":
                 found[marker.key] = name
@@ -131,7 +131,7 @@ def remove_snapshot(cache_dir: Path, snapshot: KeptSnapshot, url: str | None = N
     server = _server(url)
     if snapshot.database and server is not None:
         with server.admin() as conn:
-            server._drop(conn, snapshot.database)
+            server.drop_named(conn, snapshot.database)
     for suffix in (SQLITE_FILE, PORTABLE_DIR, ".lock", SIDECAR):
         path = cache_dir / f"{snapshot.key}{suffix}"
         if path.is_dir():

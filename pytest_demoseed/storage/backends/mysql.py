@@ -77,11 +77,11 @@ class MySQLBackend(ServerBackend):
             return list(cursor.fetchall())
 
     # -- primitives ------------------------------------------------------------------------
-    def _databases(self, conn: Any) -> dict[str, str | None]:
+    def databases(self, conn: Any) -> dict[str, str | None]:
         rows = self._run(conn, "SELECT SCHEMA_NAME, SCHEMA_COMMENT FROM information_schema.SCHEMATA")
         return {str(name): comment for name, comment in rows}
 
-    def _drop(self, conn: Any, name: str) -> None:
+    def drop_named(self, conn: Any, name: str) -> None:
         self._run(conn, f"DROP DATABASE IF EXISTS {_q(name)}")
 
     def _set_marker(self, conn: Any, name: str, marker: Marker) -> None:
@@ -124,7 +124,7 @@ class MySQLBackend(ServerBackend):
                     f"MariaDB user {user!r} may not create databases ({exc.args[-1]}); grant it "
                     "CREATE and DROP"
                 ) from None
-            self._drop(conn, probe)
+            self.drop_named(conn, probe)
 
     def scratch_url(self, key: str, snapshot_dir: Path) -> str:
         return self.url_for(self.snapshot_name(key, snapshot_dir))
@@ -132,7 +132,7 @@ class MySQLBackend(ServerBackend):
     def create_database(self, url: str) -> None:
         name = self.name_of(url)
         with self.admin(url) as conn:
-            self._drop(conn, name)
+            self.drop_named(conn, name)
             self._create(conn, name, Marker.new("scratch", self.run_id))
 
     def publish(self, scratch_url: str, key: str, snapshot_dir: Path) -> None:
@@ -152,7 +152,7 @@ class MySQLBackend(ServerBackend):
             try:
                 self._copy_tables(conn, snap, name)
             except BaseException:
-                self._drop(conn, name)
+                self.drop_named(conn, name)
                 raise
         return self.url_for(name, target_url)
 

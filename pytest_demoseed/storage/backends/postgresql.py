@@ -71,13 +71,13 @@ class PostgresBackend(ServerBackend):
         conn.autocommit = True
 
     # -- primitives ------------------------------------------------------------------------
-    def _databases(self, conn: Any) -> dict[str, str | None]:
+    def databases(self, conn: Any) -> dict[str, str | None]:
         rows = conn.execute(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
         ).fetchall()
         return {name: comment for name, comment in rows}
 
-    def _drop(self, conn: Any, name: str) -> None:
+    def drop_named(self, conn: Any, name: str) -> None:
         row = conn.execute("SELECT datistemplate FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if row is None:
             return
@@ -134,7 +134,7 @@ class PostgresBackend(ServerBackend):
     def create_database(self, url: str) -> None:
         name = self.name_of(url)
         with self.admin(url) as conn:
-            self._drop(conn, name)
+            self.drop_named(conn, name)
             conn.execute(f"CREATE DATABASE {_q(name)}")
             self._set_marker(conn, name, Marker.new("scratch", self.run_id))
 
@@ -144,7 +144,7 @@ class PostgresBackend(ServerBackend):
         marker = Marker.new("snapshot", self.run_id, key, persistent=self.reuse)
         with self.admin() as conn:
             self._terminate(conn, scratch)
-            self._drop(conn, snap)
+            self.drop_named(conn, snap)
             with conn.transaction():
                 conn.execute(f"ALTER DATABASE {_q(scratch)} RENAME TO {_q(snap)}")
                 self._set_marker(conn, snap, marker)
@@ -159,7 +159,7 @@ class PostgresBackend(ServerBackend):
         snap = self.snapshot_name(key, snapshot_dir)
         temp = f"{PREFIX}w_{self.run_id}_{short_hash(target_url, str(os.getpid()), size=10)}"
         with self.admin() as conn:
-            self._drop(conn, temp)
+            self.drop_named(conn, temp)
             create = f"CREATE DATABASE {_q(temp)} TEMPLATE {_q(snap)} STRATEGY {CLONE_STRATEGY}"
             try:
                 conn.execute(create)

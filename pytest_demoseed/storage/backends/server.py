@@ -192,10 +192,13 @@ class ServerBackend:
             conn.close()
 
     # -- dialect primitives (subclasses) ----------------------------------------------------
-    def _databases(self, conn: Any) -> dict[str, str | None]:
+    def databases(self, conn: Any) -> dict[str, str | None]:
+        """Every database on the server, by name, with its comment (where this plugin keeps a
+        database's marker); for the run's own bookkeeping and ``demoseed cache``."""
         raise NotImplementedError
 
-    def _drop(self, conn: Any, name: str) -> None:
+    def drop_named(self, conn: Any, name: str) -> None:
+        """Drop database ``name`` through the admin connection ``conn``, if it exists."""
         raise NotImplementedError
 
     def _set_marker(self, conn: Any, name: str, marker: Marker) -> None:
@@ -214,7 +217,7 @@ class ServerBackend:
 
     # -- markers and ownership -----------------------------------------------------------------
     def marker_of(self, conn: Any, name: str) -> tuple[bool, Marker | None]:
-        found = self._databases(conn)
+        found = self.databases(conn)
         return name in found, Marker.parse(found.get(name))
 
     def _is_dead(self, conn: Any, run: str) -> bool:
@@ -235,7 +238,7 @@ class ServerBackend:
                 "choose another database name in --demo-db-url"
             )
         if marker.run == self.run_id or self._is_dead(conn, marker.run):
-            self._drop(conn, name)
+            self.drop_named(conn, name)
             return name
         if fallback is None:
             raise ScenarioError(
@@ -263,7 +266,7 @@ class ServerBackend:
     def sweep(self, conn: Any) -> list[str]:
         """Drop demoseed databases of runs that are no longer alive; return their names."""
         dropped = []
-        for name, comment in self._databases(conn).items():
+        for name, comment in self.databases(conn).items():
             marker = Marker.parse(comment)
             if marker is None:
                 run = _run_from_name(name)
@@ -274,14 +277,14 @@ class ServerBackend:
             else:
                 run = marker.run
             if self._is_dead(conn, run):
-                self._drop(conn, name)
+                self.drop_named(conn, name)
                 dropped.append(name)
         return dropped
 
     # -- Backend protocol: databases -------------------------------------------------------------
     def drop_database(self, url: str) -> None:
         with self.admin(url) as conn:
-            self._drop(conn, self.name_of(url))
+            self.drop_named(conn, self.name_of(url))
 
     def release_database(self, url: str, keep: bool) -> None:
         """At the end of the run: drop this run's database, or mark it kept (``--demo-keep``)."""
@@ -293,7 +296,7 @@ class ServerBackend:
             if keep:
                 self._set_marker(conn, name, Marker.new("kept", self.run_id))
             else:
-                self._drop(conn, name)
+                self.drop_named(conn, name)
 
     def _snapshot_marker(self, conn: Any, key: str, snapshot_dir: Path) -> Marker | None:
         exists, marker = self.marker_of(conn, self.snapshot_name(key, snapshot_dir))
@@ -310,7 +313,7 @@ class ServerBackend:
         """Drop the snapshot of ``key`` (only if demoseed marked it as one)."""
         with self.admin() as conn:
             if self._snapshot_marker(conn, key, snapshot_dir) is not None:
-                self._drop(conn, self.snapshot_name(key, snapshot_dir))
+                self.drop_named(conn, self.snapshot_name(key, snapshot_dir))
 
     def snapshot_files(self, key: str, snapshot_dir: Path) -> list[Path]:
         """None: the snapshot lives on the server (its portable files are the provider's)."""
@@ -320,7 +323,7 @@ class ServerBackend:
         """Drop this run's snapshots and scratch databases, and their sidecars (never called
         with ``--demo-reuse``, whose snapshots are kept)."""
         with self.admin() as conn:
-            for name, comment in self._databases(conn).items():
+            for name, comment in self.databases(conn).items():
                 marker = Marker.parse(comment)
                 if (
                     marker is not None
@@ -328,7 +331,7 @@ class ServerBackend:
                     and not marker.persistent
                     and (marker.role in ("snapshot", "scratch"))
                 ):
-                    self._drop(conn, name)
+                    self.drop_named(conn, name)
         for sidecar in Path(snapshot_dir).glob("*.json"):
             sidecar.unlink(missing_ok=True)
 
