@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import textwrap
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +157,26 @@ def _no_outer_xdist_env() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for name in OUTER_XDIST_ENV:
             patch.delenv(name, raising=False)
+        yield
+
+
+@pytest.fixture()
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """Processes this test starts act on SIGINT, however this suite was started.
+
+    A shell starts a background job (``pytest &``, some CI runners) with SIGINT ignored, an
+    ignored signal stays ignored across ``exec``, and Python then installs no KeyboardInterrupt
+    handler: a test pressing Ctrl-C on a child would see nothing happen. A handler of this
+    process's own is reset to the default in each child, so the child's Python installs its own.
+    """
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
         yield
 
 

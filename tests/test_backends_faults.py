@@ -236,6 +236,7 @@ def _of_pid(server: Server, pid: int) -> dict[str, Marker]:
 INTERRUPTIONS = ("ctrl-c", "ctrl-c-xdist", "killed")
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_children")
 def test_interrupted_build_leaves_nothing_trusted(
     pytester: pytest.Pytester, server: Server, tmp_path: Path
 ) -> None:

@@ -354,6 +354,7 @@ def test_auto_progress_on_a_terminal_draws_live_bars(tmp_path: Path) -> None:
 # --- Ctrl-C ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("ctrl_c_reaches_children")
 def test_ctrl_c_mid_build_rolls_back_even_the_clear(tmp_path: Path) -> None:
     """SIGINT while electors are being written, in a build that cleared the database first:
     exit 130, one line, and the file is byte for byte what it was."""
