@@ -225,39 +225,45 @@ class Fingerprint:
     def __init__(self, metadata: sa.MetaData) -> None:
         self.metadata = metadata
         self._tables: dict[str, _TableDigest] = {name: _TableDigest() for name in metadata.tables}
-        self._plans: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+        self._lines: dict[tuple[str, tuple[str, ...]], Callable[[Sequence[Any]], str]] = {}
         self._checks: dict[tuple[str, tuple[str, ...]], list[_PlainCheck] | None] = {}
         self._memos: dict[tuple[str, str], TextMemo] = {}
         #: Tables whose digest comes from reading them back (see the module's docstring).
         self.read_back_tables: set[str] = set()
 
-    def _converters(self, table_name: str, columns: tuple[str, ...]) -> list[Any]:
-        """Per column of the table, in its order: how a row's value (by ``columns``) reads as text."""
+    def _line_of(self, table_name: str, columns: tuple[str, ...]) -> Callable[[Sequence[Any]], str]:
+        """How a row of any values (by ``columns``) becomes its canonical line: each column of
+        the table in its order, through its converter (``null`` for a column left out)."""
         key = (table_name, columns)
-        plan = self._plans.get(key)
-        if plan is None:
-            table = self.metadata.tables[table_name]
+        line = self._lines.get(key)
+        if line is None:
             positions = {name: i for i, name in enumerate(columns)}
-            plan = self._plans[key] = []
-            for column in table.columns:
-                convert = _converter(column)
-                at = positions.get(column.key)
-                plan.append((lambda row: "null") if at is None else _at(convert, at))
-        return plan
+            texts = [
+                (lambda row: "null")
+                if column.key not in positions
+                else _at(_converter(column), positions[column.key])
+                for column in self.metadata.tables[table_name].columns
+            ]
+
+            def line(row: Sequence[Any]) -> str:
+                return _SEPARATOR.join([text(row) for text in texts])
+
+            self._lines[key] = line
+        return line
 
     def add_rows(self, table_name: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> None:
         """Digest ``rows`` (any order, any types: what a database reads back) as the table's rows:
         their lines are kept with their keys and hashed sorted."""
-        converters = self._converters(table_name, columns)
+        line = self._line_of(table_name, columns)
         found = self._tables[table_name]
         positions = _key_positions(self.metadata.tables[table_name], columns)
         if not positions:  # no key (or not among ``columns``): the lines' own order
             before = len(found.unkeyed)
-            found.unkeyed.extend(_SEPARATOR.join([convert(row) for convert in converters]) for row in rows)
+            found.unkeyed.extend(map(line, rows))
             found.rows += len(found.unkeyed) - before
             return
         pick = operator.itemgetter(*positions)
-        keyed = [(pick(row), _SEPARATOR.join([convert(row) for convert in converters])) for row in rows]
+        keyed = [(pick(row), line(row)) for row in rows]
         try:
             keyed.sort(key=operator.itemgetter(0))
         except TypeError:  # keys that do not compare: ordered by their lines
@@ -269,11 +275,11 @@ class Fingerprint:
         self, table_name: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
     ) -> None:
         """Digest ``rows`` already in primary-key order, a chunk of lines at a time."""
-        converters = self._converters(table_name, columns)
+        line = self._line_of(table_name, columns)
         found = self._tables[table_name]
         chunk: list[str] = []
         for row in rows:
-            chunk.append(_SEPARATOR.join([convert(row) for convert in converters]))
+            chunk.append(line(row))
             if len(chunk) == _CHUNK:
                 found.add_lines(chunk)
                 found.rows += len(chunk)
